@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Documentation of the connection options shared by all modules (and the lookup).
+
+The argument spec these options document is CONNECTION_ARGUMENT_SPEC in
+plugins/module_utils/connection.py; the two must stay in step.
+"""
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Doc fragments: DOCUMENTATION for modules (options with environment fallbacks)."""
+
+    DOCUMENTATION = r'''
+options:
+  host:
+    description:
+      - The etcd member or members to talk to.
+      - Each item is a host name or address (V(etcd1)), a name with a port (V(etcd1:2379)),
+        or a URL with scheme and port (V(https://etcd1:2379)). An item without a port uses O(port);
+        an item without a scheme uses O(protocol).
+      - With several items and O(allow_reconnect=true), a member that cannot be reached is
+        skipped and the next one is used.
+      - A comma-separated string is accepted as a list, so the environment variable can hold
+        several members.
+      - Ignored when O(srv_domain) is set.
+      - When not set in the task, the environment variable E(PYETCD_HOST) is used.
+    type: list
+    elements: str
+    default: ['127.0.0.1']
+    version_added: 0.1.0
+  port:
+    description:
+      - Client port of the members listed in O(host) that do not name their own port.
+      - When not set in the task, the environment variable E(PYETCD_PORT) is used.
+    type: int
+    default: 2379
+    version_added: 0.1.0
+  protocol:
+    description:
+      - Scheme used for members listed in O(host) without a scheme.
+      - When not set in the task, the environment variable E(PYETCD_PROTOCOL) is used.
+    type: str
+    choices: [http, https]
+    default: http
+    version_added: 0.1.0
+  srv_domain:
+    description:
+      - Discover the members through DNS SRV records of this domain instead of O(host):
+        C(_etcd-client-ssl._tcp.<domain>) (https) first, then C(_etcd-client._tcp.<domain>) (http).
+      - A domain without such records is an error; there is no fall-back to O(host).
+      - Needs the Python library C(dnspython) on the host that runs the task.
+      - When not set in the task, the environment variable E(PYETCD_SRV_DOMAIN) is used.
+    type: str
+    version_added: 0.1.0
+  version_prefix:
+    description:
+      - Path prefix of the etcd API. etcd serves the keys API used here under V(v2).
+      - When not set in the task, the environment variable E(PYETCD_VERSION_PREFIX) is used.
+    type: str
+    default: v2
+    version_added: 0.1.0
+  allow_reconnect:
+    description:
+      - When a member cannot be reached or times out, try the next member of O(host).
+      - A write whose outcome is unknown (the member went away after receiving it) is never
+        sent again; the task fails saying the outcome is unknown.
+      - When not set in the task, the environment variable E(PYETCD_ALLOW_RECONNECT) is used.
+    type: bool
+    default: true
+    version_added: 0.1.0
+  timeout:
+    description:
+      - Seconds to wait for a member to accept the connection and, separately, to answer.
+      - No request waits longer than this for one member.
+      - When not set in the task, the environment variable E(PYETCD_TIMEOUT) is used.
+    type: float
+    default: 5
+    version_added: 0.1.0
+  ca_cert:
+    description:
+      - PEM file of the certificate authority that signed the members' certificates.
+      - Without it, https connections are verified against the system's trusted authorities.
+      - When not set in the task, the environment variable E(PYETCD_CA_CERT) is used.
+    type: path
+    version_added: 0.1.0
+  client_cert:
+    description:
+      - PEM file of the client certificate, for members started with C(--client-cert-auth).
+      - Requires O(client_key).
+      - When not set in the task, the environment variable E(PYETCD_CLIENT_CERT) is used.
+    type: path
+    version_added: 0.1.0
+  client_key:
+    description:
+      - PEM file of the private key of O(client_cert).
+      - When not set in the task, the environment variable E(PYETCD_CLIENT_KEY) is used.
+    type: path
+    version_added: 0.1.0
+  validate_certs:
+    description:
+      - Verify the members' https certificates.
+      - Set to V(false) only for testing; the connection is then open to impersonation.
+      - When not set in the task, the environment variable E(PYETCD_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+    version_added: 0.1.0
+  username:
+    description:
+      - User name for etcd's v2 authentication (HTTP basic auth). Requires O(password).
+      - When not set in the task, the environment variable E(PYETCD_USERNAME) is used.
+    type: str
+    version_added: 0.1.0
+  password:
+    description:
+      - Password of O(username). It is never shown in output or error messages.
+      - When not set in the task, the environment variable E(PYETCD_PASSWORD) is used.
+    type: str
+    version_added: 0.1.0
+notes:
+  - All connection options can be set once for a play with
+    C(module_defaults) and the action group C(group/pyetcd.etcd.etcd).
+  - Options set in the task take precedence over the E(PYETCD_*) environment variables,
+    which take precedence over the defaults.
+requirements:
+  - requests (Python library, on the host that runs the task)
+'''
