@@ -248,11 +248,12 @@ def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable
     """Return a one-line message for any exception raised while talking to etcd.
 
     The message names the key (when given), the endpoint (when the error knows it) and the
-    cause category, followed by the client's own text. Strings in ``hide`` (a password, a
+    cause category (an exception's own ``category`` attribute wins), followed by the
+    exception's text. Strings in ``hide`` (a password, a
     value marked sensitive) are replaced by ``********`` wherever they appear, in addition
     to the client's own promise never to put a password in a message.
     """
-    category = error_category(exc)
+    category = getattr(exc, 'category', None) or error_category(exc)
     detail = ' '.join(str(exc).split()) or exc.__class__.__name__
     parts = []
     if key is not None and key not in detail:

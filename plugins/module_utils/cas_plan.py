@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The decision table of the etcd_cas module, as pure functions (nothing is sent here).
+
+From the node read at ``key`` (or ``None`` when the key is missing), the desired state and the
+conditions, :func:`decide` answers one of:
+
+* ``NOTHING``: the desired state is already there (the key holds ``value``, or is absent for
+  ``state=absent``). Reported ok without a write, whatever the conditions say: a second run
+  of a swap that succeeded must not fail because the old value is gone.
+* ``SWAP`` / ``DELETE``: the conditions hold against what was read; the write is sent with
+  every given condition so that the server checks them again atomically.
+* ``MISMATCH``: a condition fails against what was read; nothing is sent. The module fails
+  (or, with ``fail_on_mismatch=false``, reports ``swapped=false``).
+
+A desired TTL counts as reached when the key already expires within ``ttl`` seconds (a
+countdown is never equal to the requested number; this is etcd_key's rule); with ``ttl``
+omitted the key's TTL does not matter for the decision, but a swap without ``ttl`` writes a
+key without a TTL, as etcd does for every write.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+NOTHING = 'nothing'
+SWAP = 'swap'
+DELETE = 'delete'
+MISMATCH = 'mismatch'
+
+HIDDEN_VALUE = '<hidden>'
+
+
+class CasPlanError(ValueError):
+    """The request is contradictory or targets a directory; the message says which option."""
+
+
+@dataclass(frozen=True)
+class CasDecision:
+    """``action`` is one of NOTHING, SWAP, DELETE, MISMATCH; ``failed`` names failing conditions."""
+
+    action: str
+    failed: Tuple[str, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        return self.action in (SWAP, DELETE)
+
+
+def _attr(node: Any, name: str) -> Any:
+    return getattr(node, name, None)
+
+
+def validate(state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
+             prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
+             ttl: Optional[int] = None) -> None:
+    """Refuse combinations the server would ignore or misread; raises :class:`CasPlanError`."""
+    if state == 'present':
+        if value is None:
+            raise CasPlanError('state=present needs value')
+        if prev_exist is False and (prev_value is not None or prev_index is not None):
+            # etcd treats prevExist=false as a plain create and ignores the other conditions.
+            raise CasPlanError('prev_exist=false cannot be combined with prev_value or prev_index: '
+                               'a key that must not exist has neither')
+    elif state == 'absent':
+        for name, given in (('value', value), ('prev_exist', prev_exist), ('ttl', ttl)):
+            if given is not None:
+                raise CasPlanError('%s applies to state=present only (compare-and-delete checks prev_value '
+                                   'and prev_index)' % name)
+    else:
+        raise CasPlanError('state must be present or absent, got %r' % (state,))
+    if prev_value == '':
+        # The server answers 201 "PrevValue is Required" for an empty prevValue.
+        raise CasPlanError('prev_value must not be empty: etcd cannot compare against an empty value')
+    if prev_index is not None and prev_index < 1:
+        # prevIndex=0 passes on the server for any key: it would not be a condition at all.
+        raise CasPlanError('prev_index must be >= 1, got %d' % prev_index)
+    if ttl is not None and ttl < 1:
+        raise CasPlanError('ttl must be >= 1 second, got %d' % ttl)
+
+
+def failed_conditions(current: Any, prev_value: Optional[str] = None, prev_index: Optional[int] = None,
+                      prev_exist: Optional[bool] = None) -> Tuple[str, ...]:
+    """Names of the given conditions that ``current`` (a node or ``None``) does not meet."""
+    failed: List[str] = []
+    exists = current is not None
+    if prev_exist is not None and prev_exist != exists:
+        failed.append('prev_exist')
+    if prev_value is not None and (not exists or _attr(current, 'value') != prev_value):
+        failed.append('prev_value')
+    if prev_index is not None and (not exists or _attr(current, 'modified_index') != prev_index):
+        failed.append('prev_index')
+    return tuple(failed)
+
+
+def _ttl_reached(current: Optional[int], wanted: Optional[int]) -> bool:
+    return wanted is None or (bool(current) and current <= wanted)
+
+
+def decide(current: Any, state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
+           prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
+           ttl: Optional[int] = None) -> CasDecision:
+    """The decision for ``current`` (ResponseNode read at the key, or ``None`` when missing).
+
+    Raises :class:`CasPlanError` for contradictory options and when ``current`` is a directory.
+    """
+    validate(state, value, prev_value, prev_index, prev_exist, ttl)
+    if current is not None and _attr(current, 'dir'):
+        raise CasPlanError('%s is a directory: compare-and-swap works on keys only'
+                           % (_attr(current, 'key') or 'the key'))
+    if state == 'present':
+        if current is not None and _attr(current, 'value') == value and _ttl_reached(_attr(current, 'ttl'), ttl):
+            return CasDecision(NOTHING)
+        failed = failed_conditions(current, prev_value, prev_index, prev_exist)
+        return CasDecision(MISMATCH, failed) if failed else CasDecision(SWAP)
+    if current is None:
+        return CasDecision(NOTHING)
+    failed = failed_conditions(current, prev_value, prev_index)
+    return CasDecision(MISMATCH, failed) if failed else CasDecision(DELETE)
+
+
+def describe_conditions(prev_value: Optional[str] = None, prev_index: Optional[int] = None,
+                        prev_exist: Optional[bool] = None, hide_values: bool = False) -> str:
+    """The given conditions as ``prev_value='a', prev_index=7`` (values hidden on request)."""
+    parts: List[str] = []
+    if prev_exist is not None:
+        parts.append('prev_exist=%s' % ('true' if prev_exist else 'false'))
+    if prev_value is not None:
+        parts.append('prev_value=%s' % (HIDDEN_VALUE if hide_values else repr(prev_value)))
+    if prev_index is not None:
+        parts.append('prev_index=%d' % prev_index)
+    return ', '.join(parts) if parts else 'no condition'
+
+
+def describe_current(current: Any, hide_values: bool = False) -> str:
+    """What the key holds now, for a mismatch message: its modifiedIndex and (unless hidden) value."""
+    if current is None:
+        return 'the key does not exist'
+    text = 'the key is at modifiedIndex %s' % _attr(current, 'modified_index')
+    if not hide_values:
+        text += ' with value %r' % (_attr(current, 'value'),)
+    return text
+
+
+def mismatch_message(key: str, endpoint: Optional[str], state: str, current: Any, decision: CasDecision,
+                     prev_value: Optional[str] = None, prev_index: Optional[int] = None,
+                     prev_exist: Optional[bool] = None, hide_values: bool = False) -> str:
+    """One line: operation, key, endpoint, the conditions, which failed, and the current index."""
+    operation = 'compare-and-swap' if state == 'present' else 'compare-and-delete'
+    where = ' at %s' % endpoint if endpoint else ''
+    failed = ', '.join(decision.failed) or 'a condition'
+    return ('%s of %s%s not done: condition %s not met (%s failed): %s'
+            % (operation, key, where, describe_conditions(prev_value, prev_index, prev_exist, hide_values),
+               failed, describe_current(current, hide_values)))

@@ -1,0 +1,755 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The etcd v2 client: :class:`Client`.
+
+One ``requests.Session`` (keep-alive, connection pool) per client, shared safely by threads.
+Every request has a connect and a read timeout. With ``allow_reconnect`` a member that cannot
+be reached is skipped and the client stays on the member that answered; a request that was sent
+and got no answer is re-sent only when it cannot change anything (a read): a write in that
+state raises :class:`EtcdOutcomeUnknown`. Leader-election errors are retried a few times with a
+short backoff. urllib3's own retries are off, so a timeout is never silently multiplied.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from urllib.parse import quote
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised only where requests is missing
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = _exc
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.discovery import srv_endpoints
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  # noqa: F401 pylint: disable=unused-import
+    ClientException,
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdInvalidResponse,
+    EtcdLeaderElect,
+    EtcdNotFile,
+    EtcdOutcomeUnknown,
+    EtcdRaftInternal,
+    EtcdTLSError,
+    EtcdV2NotEnabled,
+    EtcdWatchTimedOut,
+    exception_for,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.result import EtcdResult
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_WATCH_TIMEOUT = 60.0
+HostSpec = Union[str, Tuple[str, int], Sequence[Union[str, Tuple[str, int]]]]
+
+_SSL_REASON = re.compile(r'\[SSL: ([A-Z0-9_]+)\] ([^(\')"]+)')
+
+
+def _bool(value: bool) -> str:
+    return 'true' if value else 'false'
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ClientException('%s must be true or false, got %r' % (name, value))
+
+
+def _check_ttl(ttl: Any, name: str = 'ttl') -> Optional[int]:
+    """A TTL is a whole number of seconds >= 1, or None for no expiry.
+
+    ttl=0 is refused: etcd would expire the key at once, and older clients silently drop it.
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        raise ClientException('%s must be a whole number of seconds, got %r' % (name, ttl))
+    if ttl < 0:
+        raise ClientException('%s must not be negative, got %d' % (name, ttl))
+    if ttl == 0:
+        raise ClientException('%s=0 would make the key expire at once; give a positive number of seconds, or None for no expiry' % name)
+    return ttl
+
+
+def _check_index(index: Any, name: str) -> Optional[int]:
+    if index is None:
+        return None
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ClientException('%s must be an integer etcd index, got %r' % (name, index))
+    if index < 1:
+        # prevIndex=0 would make etcd drop the condition and write unconditionally.
+        raise ClientException('%s must be 1 or more, got %d' % (name, index))
+    return index
+
+
+def _check_value(value: Any, name: str = 'value') -> str:
+    if not isinstance(value, str):
+        raise ClientException('%s must be a string, got %s %r' % (name, type(value).__name__, value))
+    return value
+
+
+def normalize_key(key: Any, name: str = 'key') -> str:
+    """Return ``key`` with one leading '/', no repeated or trailing '/'.
+
+    Refuses non-strings, empty keys and '.'/'..' segments (HTTP libraries and etcd's router
+    would rewrite those into another key).
+    """
+    if not isinstance(key, str):
+        raise ClientException('%s must be a string, got %s %r' % (name, type(key).__name__, key))
+    if key == '':
+        raise ClientException('%s must not be empty' % name)
+    segments = [seg for seg in key.split('/') if seg != '']
+    for seg in segments:
+        if seg in ('.', '..'):
+            raise ClientException("%s %r has a '%s' segment, which etcd cannot store" % (name, key, seg))
+    return '/' + '/'.join(segments)
+
+
+def _parse_host(item: Any, port: int, protocol: str) -> str:
+    """One host item -> base URL ``scheme://host:port``."""
+    if isinstance(item, (tuple, list)):
+        if len(item) != 2:
+            raise ClientException('host tuple must be (name, port), got %r' % (item,))
+        name, item_port = item
+        scheme = protocol
+    elif isinstance(item, str):
+        text = item.strip().rstrip('/')
+        scheme = protocol
+        if '://' in text:
+            scheme, text = text.split('://', 1)
+            scheme = scheme.lower()
+        item_port = port
+        if text.startswith('['):
+            end = text.find(']')
+            if end < 0:
+                raise ClientException('host %r has an unclosed [ ]' % item)
+            name, rest = text[1:end], text[end + 1:]
+            if rest.startswith(':'):
+                item_port = rest[1:]
+            elif rest:
+                raise ClientException('host %r: unexpected %r after ]' % (item, rest))
+        elif text.count(':') == 1:
+            name, item_port = text.split(':')
+        else:
+            name = text  # a name, or a bare IPv6 address
+    else:
+        raise ClientException('host must be a name, a list of names or a list of (name, port) tuples, got %r' % (item,))
+    if scheme not in ('http', 'https'):
+        raise ClientException('protocol must be http or https, got %r in %r' % (scheme, item))
+    if not isinstance(name, str) or not name.strip():
+        raise ClientException('host name must not be empty in %r' % (item,))
+    try:
+        item_port = int(item_port)
+    except (TypeError, ValueError):
+        raise ClientException('port must be a number, got %r in host %r' % (item_port, item)) from None
+    if not 0 < item_port < 65536:
+        raise ClientException('port must be 1-65535, got %d' % item_port)
+    name = name.strip()
+    if ':' in name:
+        name = '[%s]' % name
+    return '%s://%s:%d' % (scheme, name, item_port)
+
+
+def _reason_chain(exc: BaseException):
+    """Yield ``exc`` and the errors wrapped in it (args, reason, cause, context)."""
+    seen = set()
+    todo = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen or not isinstance(err, BaseException):
+            continue
+        seen.add(id(err))
+        yield err
+        todo.extend([getattr(err, 'reason', None), err.__cause__, err.__context__])
+        todo.extend(arg for arg in err.args if isinstance(arg, BaseException))
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the error happened before any byte of the request left (no connection made)."""
+    import urllib3.exceptions  # pylint: disable=import-outside-toplevel
+    return any(isinstance(err, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
+               for err in _reason_chain(exc))
+
+
+def _describe_transport(exc: BaseException) -> str:
+    text = ' '.join(str(err) for err in _reason_chain(exc))
+    if 'Name or service not known' in text or 'NameResolutionError' in text or 'Failed to resolve' in text \
+            or 'nodename nor servname' in text or 'Temporary failure in name resolution' in text:
+        return 'host name does not resolve'
+    if 'Connection refused' in text or 'Errno 111' in text:
+        return 'connection refused'
+    if 'RemoteDisconnected' in text or 'closed connection' in text or 'Connection aborted' in text:
+        return 'connection closed before the answer was complete'
+    if 'IncompleteRead' in text or 'Connection broken' in text:
+        return 'connection cut in the middle of the answer'
+    if 'Connection reset' in text:
+        return 'connection reset'
+    for err in _reason_chain(exc):
+        if not isinstance(err, requests.exceptions.RequestException):
+            return '%s: %s' % (type(err).__name__, err)
+    return str(exc)
+
+
+def _describe_tls(exc: BaseException) -> str:
+    match = _SSL_REASON.search(' '.join(str(err) for err in _reason_chain(exc)))
+    reason = match.group(2).strip() if match else 'TLS handshake failed'
+    if match and match.group(1) == 'WRONG_VERSION_NUMBER':
+        reason += ' (does this port speak plain http?)'
+    return 'TLS: ' + reason
+
+
+class _Answer:
+    """What one member answered: status, headers, body text and which endpoint."""
+
+    __slots__ = ('status', 'headers', 'text', 'endpoint')
+
+    def __init__(self, status: int, headers: Any, text: str, endpoint: str):
+        self.status = status
+        self.headers = headers
+        self.text = text
+        self.endpoint = endpoint
+
+
+class Client:
+    """etcd v2 client.
+
+    :param host: a name (``'etcd1'``, ``'etcd1:2379'``, ``'https://etcd1:2379'``), a list of
+        those, or a list of ``(name, port)`` tuples. The members are tried in this order.
+    :param port: port for host items that do not give one (default 2379).
+    :param srv_domain: find the members by DNS SRV under this domain instead of ``host``
+        (needs dnspython; an ``-ssl`` record means https).
+    :param version_prefix: API version prefix (default ``'v2'``).
+    :param protocol: ``'http'`` or ``'https'`` for host items without a scheme.
+    :param allow_reconnect: on a connection failure or timeout, move to the next member.
+    :param timeout: seconds to wait for a connection and, separately, for the answer, per
+        member and per request (a number, or a ``(connect, read)`` tuple).
+    :param ca_cert: CA bundle that signs the members' certificates.
+    :param cert: client certificate (PEM) for TLS client authentication; ``key`` its private key.
+    :param validate_certs: verify the members' certificates (default True).
+    :param username: user for etcd's v2 auth (HTTP basic auth); ``password`` its password.
+    :param watch_timeout: default seconds a ``read(wait=True)`` waits before raising
+        :class:`EtcdWatchTimedOut` (default 60).
+    :param leader_retries: how often a leader-election error (300 on a read, 301) is retried.
+    :raises ClientException: on a bad argument, or SRV discovery that finds nothing.
+
+    Proxy settings from the environment are not used: etcd members are addressed directly.
+    """
+
+    def __init__(self, host: HostSpec = '127.0.0.1', port: int = 2379, srv_domain: Optional[str] = None,
+                 version_prefix: str = 'v2', protocol: str = 'http', allow_reconnect: bool = True, *,
+                 timeout: Union[float, Tuple[float, float]] = DEFAULT_TIMEOUT, ca_cert: Optional[str] = None,
+                 cert: Optional[str] = None, key: Optional[str] = None, validate_certs: bool = True,
+                 username: Optional[str] = None, password: Optional[str] = None,
+                 watch_timeout: float = DEFAULT_WATCH_TIMEOUT, leader_retries: int = 3, retry_delay: float = 0.2,
+                 pool_size: int = 16):
+        if not HAS_REQUESTS:
+            raise ClientException('the pyetcd client needs the Python package requests: pip install requests')
+        if protocol not in ('http', 'https'):
+            raise ClientException('protocol must be http or https, got %r' % (protocol,))
+        _check_bool('allow_reconnect', allow_reconnect)
+        _check_bool('validate_certs', validate_certs)
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise ClientException('port must be an integer, got %r' % (port,))
+        if not isinstance(version_prefix, str) or not version_prefix.strip('/'):
+            raise ClientException('version_prefix must be a non-empty string such as "v2", got %r' % (version_prefix,))
+        self.timeout = self._check_timeout(timeout, 'timeout')
+        self.watch_timeout = self._check_timeout(watch_timeout, 'watch_timeout')[1]
+        if key and not cert:
+            raise ClientException('key (client key) needs cert (client certificate) as well')
+        if password is not None and not username:
+            raise ClientException('password needs username as well')
+
+        if srv_domain:
+            self._endpoints = srv_endpoints(srv_domain)
+        else:
+            items = [host] if isinstance(host, (str, tuple)) else list(host or [])
+            if not items:
+                raise ClientException('host must name at least one etcd member')
+            self._endpoints = [_parse_host(item, port, protocol) for item in items]
+        self.protocol = protocol
+        self.version_prefix = '/' + version_prefix.strip('/')
+        self.allow_reconnect = allow_reconnect
+        self.leader_retries = max(0, int(leader_retries))
+        self.retry_delay = float(retry_delay)
+        self.username = username
+        self._lock = threading.Lock()
+        self._current = 0
+
+        session = requests.Session()
+        # Proxies, netrc and CA bundles from the environment stay out: the connection is what
+        # the caller configured, and looking them up on every request costs time.
+        session.trust_env = False
+        # max_retries=0: urllib3 must not retry on its own and multiply the timeout.
+        adapter = HTTPAdapter(pool_connections=max(1, len(self._endpoints)), pool_maxsize=pool_size, max_retries=0)
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
+        if not validate_certs:
+            session.verify = False
+        else:
+            session.verify = ca_cert if ca_cert else True
+        if cert:
+            session.cert = (cert, key) if key else cert
+        if username:
+            session.auth = (username, password or '')
+        self._session = session
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_timeout(value: Any, name: str) -> Tuple[float, float]:
+        pair = value if isinstance(value, (tuple, list)) else (value, value)
+        if len(pair) != 2:
+            raise ClientException('%s must be seconds or a (connect, read) pair, got %r' % (name, value))
+        out = []
+        for item in pair:
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or item <= 0:
+                raise ClientException('%s must be a positive number of seconds, got %r' % (name, value))
+            out.append(float(item))
+        return out[0], out[1]
+
+    @property
+    def endpoints(self) -> List[str]:
+        """Base URLs of the members, in the order they are tried."""
+        return list(self._endpoints)
+
+    @property
+    def current_endpoint(self) -> str:
+        """The member the next request goes to first (the last one that answered)."""
+        return self._endpoints[self._current]
+
+    def __repr__(self) -> str:
+        return 'Client(endpoints=%r, current=%r)' % (self._endpoints, self.current_endpoint)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> 'Client':
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, params: Optional[Dict[str, str]] = None, *, retry_safe: bool,
+              cause: Optional[str] = None, read_timeout: Optional[float] = None, watch: bool = False) -> _Answer:
+        """Send one request, moving through the members as ``allow_reconnect`` permits.
+
+        ``retry_safe`` says the request may be sent again after it was sent and no answer came
+        (reads). Any request may go to the next member when no connection could be made.
+        """
+        count = len(self._endpoints)
+        start = self._current
+        order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
+        timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
+        attempts: List[Tuple[str, str]] = []
+        tls_failures = 0
+        leader_tries = 0
+        position = 0
+        while position < len(order):
+            index = order[position]
+            base = self._endpoints[index]
+            url = base + path
+            try:
+                if method in ('PUT', 'POST'):
+                    response = self._session.request(method, url, data=params, timeout=timeout, allow_redirects=False)
+                else:
+                    response = self._session.request(method, url, params=params, timeout=timeout, allow_redirects=False)
+                text = response.content.decode('utf-8', 'replace')
+            except requests.exceptions.SSLError as exc:
+                attempts.append((base, _describe_tls(exc)))
+                tls_failures += 1
+                position += 1
+                continue
+            except requests.exceptions.ConnectTimeout:
+                attempts.append((base, 'no connection within %gs' % timeout[0]))
+                position += 1
+                continue
+            except requests.exceptions.ReadTimeout:
+                if watch:
+                    raise EtcdWatchTimedOut('no change within %gs' % timeout[1], cause=cause, endpoint=base) from None
+                attempts.append((base, 'no answer within %gs' % timeout[1]))
+                self._move_past(index)
+                if not retry_safe:
+                    raise EtcdOutcomeUnknown('no answer to a %s that was sent' % method, attempts, cause=cause, endpoint=base) from None
+                position += 1
+                continue
+            except requests.exceptions.RequestException as exc:
+                attempts.append((base, _describe_transport(exc)))
+                if _never_sent(exc):
+                    position += 1
+                    continue
+                self._move_past(index)
+                if not retry_safe:
+                    raise EtcdOutcomeUnknown('no complete answer to a %s that was sent' % method, attempts, cause=cause,
+                                             endpoint=base) from None
+                position += 1
+                continue
+            if index != self._current:
+                with self._lock:
+                    self._current = index
+            answer = _Answer(response.status_code, response.headers, text, base)
+            if response.status_code == 500 and leader_tries < self.leader_retries and self._leader_error(text, retry_safe):
+                leader_tries += 1
+                time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
+                continue
+            return answer
+        if tls_failures and tls_failures == len(attempts):
+            raise EtcdTLSError(None, attempts, cause=cause)
+        raise EtcdConnectionFailed(None, attempts, cause=cause)
+
+    def _move_past(self, index: int) -> None:
+        """After a member timed out, start the next request at the member after it."""
+        if self.allow_reconnect and len(self._endpoints) > 1:
+            with self._lock:
+                if self._current == index:
+                    self._current = (index + 1) % len(self._endpoints)
+
+    @staticmethod
+    def _leader_error(text: str, retry_safe: bool) -> bool:
+        """301 (leader election) is retried always; 300 (raft internal) only for reads, since a
+        write that failed that way may still be applied."""
+        if '"errorCode":301' in text.replace(' ', ''):
+            return True
+        return retry_safe and '"errorCode":300' in text.replace(' ', '')
+
+    def _keys_path(self, key: str) -> str:
+        return '%s/keys%s' % (self.version_prefix, quote(key, safe='/'))
+
+    def _result(self, answer: _Answer, cause: Optional[str] = None, api: bool = True, write: bool = False) -> EtcdResult:
+        """Turn an answer into an EtcdResult or the matching exception."""
+        import json  # pylint: disable=import-outside-toplevel
+        if 300 <= answer.status < 400:
+            raise EtcdInvalidResponse('unexpected redirect (HTTP %d) to %s' % (answer.status, answer.headers.get('Location')),
+                                      cause=cause, status=answer.status, endpoint=answer.endpoint)
+        if not answer.text.strip():
+            raise EtcdInvalidResponse('empty answer (HTTP %d)' % answer.status, cause=cause, status=answer.status,
+                                      endpoint=answer.endpoint)
+        try:
+            data = json.loads(answer.text)
+        except ValueError:
+            if answer.status == 404 and api:
+                raise EtcdV2NotEnabled(cause=cause, status=404, endpoint=answer.endpoint) from None
+            if answer.status == 401:
+                raise exception_for({'message': 'unauthorized: %s' % answer.text.strip()[:80]}, 401, answer.endpoint) from None
+            raise EtcdInvalidResponse('answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text), cause=cause,
+                                      status=answer.status, endpoint=answer.endpoint) from None
+        if not isinstance(data, dict):
+            raise EtcdInvalidResponse('answer is not a JSON object (HTTP %d): %.60r' % (answer.status, answer.text),
+                                      cause=cause, status=answer.status, endpoint=answer.endpoint)
+        if 'errorCode' in data or answer.status >= 400:
+            if not data.get('cause') and cause:
+                data = dict(data, cause=cause)
+            # A raft error after a write was proposed may still be applied later.
+            ambiguous = write and str(data.get('errorCode')) == '300'
+            raise exception_for(data, answer.status, answer.endpoint, outcome_unknown=ambiguous)
+        return EtcdResult(data=data, headers=answer.headers, endpoint=answer.endpoint)
+
+    def _keys(self, method: str, key: str, params: Dict[str, str], *, retry_safe: bool = False,
+              read_timeout: Optional[float] = None, watch: bool = False) -> EtcdResult:
+        answer = self._send(method, self._keys_path(key), params, retry_safe=retry_safe, cause=key,
+                            read_timeout=read_timeout, watch=watch)
+        return self._result(answer, cause=key, write=method != 'GET')
+
+    def request(self, method: str, path: str, params: Optional[Dict[str, str]] = None,
+                timeout: Optional[float] = None) -> EtcdResult:
+        """Send a raw request to ``path`` (e.g. ``/v2/keys/a``) and parse the JSON answer.
+
+        For what the typed methods do not cover. Only GET is re-sent to another member after it
+        was sent without an answer.
+        """
+        method = method.upper()
+        if not isinstance(path, str) or not path.startswith('/'):
+            raise ClientException('path must start with /, got %r' % (path,))
+        answer = self._send(method, path, params, retry_safe=method == 'GET', cause=path, read_timeout=timeout)
+        return self._result(answer, cause=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
+
+    # -- keys API -----------------------------------------------------------------------------
+
+    def read(self, key: str, recursive: bool = False, sorted: bool = False, quorum: bool = False,  # pylint: disable=redefined-builtin
+             wait: bool = False, wait_index: Optional[int] = None, timeout: Optional[float] = None, **kwargs: Any) -> EtcdResult:
+        """GET a key or directory.
+
+        :param recursive: include the whole subtree of a directory.
+        :param sorted: children in key order.
+        :param quorum: linearizable read through raft (not served from a stale member).
+        :param wait: long-poll until the key (or, with recursive, anything below it) changes.
+        :param wait_index: with ``wait``, the first event index to return (``waitIndex``).
+        :param timeout: seconds to wait for the answer; for ``wait`` defaults to ``watch_timeout``.
+        :raises EtcdKeyNotFound: the key does not exist.
+        :raises EtcdEventIndexCleared: ``wait_index`` is older than the last 1000 events; read
+            again and watch from the new ``x_etcd_index + 1``.
+        :raises EtcdWatchTimedOut: ``wait`` saw no change within the timeout.
+        """
+        if 'waitIndex' in kwargs:  # pyetcd spelling
+            wait_index = kwargs.pop('waitIndex')
+        if kwargs:
+            raise ClientException('read() got unknown option(s): %s' % ', '.join(sorted_names(kwargs)))
+        key = normalize_key(key)
+        for name, value in (('recursive', recursive), ('sorted', sorted), ('quorum', quorum), ('wait', wait)):
+            _check_bool(name, value)
+        wait_index = _check_index(wait_index, 'wait_index')
+        if wait_index is not None and not wait:
+            raise ClientException('wait_index needs wait=True')
+        if timeout is not None:
+            timeout = self._check_timeout(timeout, 'timeout')[1]
+        params = {}
+        if recursive:
+            params['recursive'] = 'true'
+        if sorted:
+            params['sorted'] = 'true'
+        if quorum:
+            params['quorum'] = 'true'
+        if not wait:
+            return self._keys('GET', key, params, retry_safe=True, read_timeout=timeout)
+        params['wait'] = 'true'
+        if wait_index is not None:
+            params['waitIndex'] = str(wait_index)
+        budget = timeout if timeout is not None else self.watch_timeout
+        deadline = time.monotonic() + budget
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise EtcdWatchTimedOut('no change within %gs' % budget, cause=key, endpoint=self.current_endpoint)
+            answer = self._send('GET', self._keys_path(key), params, retry_safe=True, cause=key, read_timeout=left, watch=True)
+            # etcd may end a long poll with 200 and an empty body: poll again.
+            if answer.status == 200 and not answer.text.strip():
+                continue
+            return self._result(answer, cause=key)
+
+    def watch(self, key: str, index: Optional[int] = None, recursive: bool = False, timeout: Optional[float] = None) -> EtcdResult:
+        """Wait for the next change of ``key`` (from event ``index`` when given); see :meth:`read`."""
+        return self.read(key, recursive=recursive, wait=True, wait_index=index, timeout=timeout)
+
+    def write(self, key: str, value: str, ttl: Optional[int] = None, *, prev_exist: Optional[bool] = None,
+              prev_value: Optional[str] = None, prev_index: Optional[int] = None, refresh: bool = False) -> EtcdResult:
+        """PUT a value; with conditions, every given condition is sent in the same request.
+
+        Without ``ttl`` the key has no expiry afterwards, even if it had one before (etcd drops
+        the TTL on every write that does not give one). ``refresh=True`` resets the TTL
+        without changing the value or waking watchers (``value`` must then be None).
+        :raises EtcdNodeExist: ``prev_exist=False`` and the key exists.
+        :raises EtcdKeyNotFound: ``prev_exist=True`` (or another condition) and it does not.
+        :raises EtcdTestFailed: ``prev_value``/``prev_index`` did not match.
+        :raises EtcdNotFile: the key is a directory.
+        """
+        key = normalize_key(key)
+        ttl = _check_ttl(ttl)
+        _check_bool('refresh', refresh)
+        params: Dict[str, str] = {}
+        if refresh:
+            if value is not None:
+                raise ClientException('refresh=True updates only the TTL of %s: value must be None' % key)
+            if ttl is None:
+                raise ClientException('refresh=True needs a ttl for %s' % key)
+            params['refresh'] = 'true'
+            if prev_exist is None:
+                prev_exist = True
+        else:
+            params['value'] = _check_value(value)
+        if ttl is not None:
+            params['ttl'] = str(ttl)
+        params.update(self._conditions(key, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index))
+        return self._keys('PUT', key, params)
+
+
+    @staticmethod
+    def _conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional[str] = None,
+                    prev_index: Optional[int] = None) -> Dict[str, str]:
+        params: Dict[str, str] = {}
+        if prev_exist is not None:
+            _check_bool('prev_exist', prev_exist)
+            if prev_exist is False and (prev_value is not None or prev_index is not None):
+                raise ClientException('prev_exist=False (create %s) cannot be combined with prev_value or prev_index: '
+                                      'etcd would ignore them' % key)
+            params['prevExist'] = _bool(prev_exist)
+        if prev_value is not None:
+            params['prevValue'] = _check_value(prev_value, 'prev_value')
+        prev_index = _check_index(prev_index, 'prev_index')
+        if prev_index is not None:
+            params['prevIndex'] = str(prev_index)
+        return params
+
+    def append(self, directory: str, value: str, ttl: Optional[int] = None) -> EtcdResult:
+        """POST an in-order key into ``directory`` (its name is the index, zero-padded).
+
+        Never re-sent after it was sent without an answer: that would add a second key.
+        """
+        directory = normalize_key(directory, 'directory')
+        params = {'value': _check_value(value)}
+        ttl = _check_ttl(ttl)
+        if ttl is not None:
+            params['ttl'] = str(ttl)
+        return self._keys('POST', directory, params)
+
+    def delete(self, key: str, recursive: bool = False, dir: bool = False,  # pylint: disable=redefined-builtin
+               prev_value: Optional[str] = None, prev_index: Optional[int] = None) -> EtcdResult:
+        """DELETE a key (``dir=True`` for an empty directory, ``recursive=True`` for a tree).
+
+        :raises EtcdKeyNotFound: nothing there. :raises EtcdNotFile: a directory without dir/recursive.
+        :raises EtcdDirNotEmpty: ``dir=True`` on a directory that has children.
+        """
+        key = normalize_key(key)
+        _check_bool('recursive', recursive)
+        _check_bool('dir', dir)
+        params = {}
+        if recursive:
+            params['recursive'] = 'true'
+        if dir:
+            params['dir'] = 'true'
+        params.update(self._conditions(key, prev_value=prev_value, prev_index=prev_index))
+        return self._keys('DELETE', key, params)
+
+    def mkdir(self, directory: str, ttl: Optional[int] = None) -> EtcdResult:
+        """Create a directory. :raises EtcdNodeExist: something (key or directory) is already there."""
+        directory = normalize_key(directory, 'directory')
+        params = {'dir': 'true', 'prevExist': 'false'}
+        ttl = _check_ttl(ttl)
+        if ttl is not None:
+            params['ttl'] = str(ttl)
+        return self._keys('PUT', directory, params)
+
+    def rmdir(self, directory: str, recursive: bool = False) -> EtcdResult:
+        """Delete a directory, and with ``recursive`` everything under it.
+
+        :raises EtcdDirNotEmpty: not empty and not recursive. :raises EtcdNotDir: a key, not a directory.
+        """
+        directory = normalize_key(directory, 'directory')
+        _check_bool('recursive', recursive)
+        params = {'dir': 'true'}
+        if recursive:
+            params['recursive'] = 'true'
+        return self._keys('DELETE', directory, params)
+
+    def compare_and_swap(self, key: str, value: str, prev_value: Optional[str] = None, prev_index: Optional[int] = None,
+                         prev_exist: Optional[bool] = None, ttl: Optional[int] = None) -> EtcdResult:
+        """Set ``key`` to ``value`` only if every given condition holds; all are sent together.
+
+        :raises ClientException: no condition given.
+        :raises EtcdTestFailed: prev_value or prev_index did not match.
+        :raises EtcdNodeExist: prev_exist=False and the key exists.
+        :raises EtcdKeyNotFound: the key is missing (and prev_exist was not False).
+        """
+        if prev_value is None and prev_index is None and prev_exist is None:
+            raise ClientException('compare_and_swap of %r needs at least one of prev_value, prev_index, prev_exist' % (key,))
+        return self.write(key, value, ttl, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index)
+
+    def compare_and_delete(self, key: str, prev_value: Optional[str] = None, prev_index: Optional[int] = None) -> EtcdResult:
+        """Delete ``key`` only if every given condition holds; all are sent together.
+
+        :raises EtcdTestFailed: a condition did not match. :raises EtcdNotFile: a directory.
+        """
+        if prev_value is None and prev_index is None:
+            raise ClientException('compare_and_delete of %r needs prev_value or prev_index' % (key,))
+        return self.delete(key, prev_value=prev_value, prev_index=prev_index)
+
+    def update_ttl(self, key: str, ttl: Optional[int]) -> EtcdResult:
+        """Set a new TTL on an existing key or directory without changing its value.
+
+        The node is read first. For a key, a number refreshes the TTL (``refresh=true``:
+        watchers are not woken) and ``None`` removes it with a compare-and-swap writing the same
+        value back at the index just read (:raises EtcdTestFailed: if it changed in between).
+        For a directory, an update with (or without) the ttl; etcd 3.5 refuses that (a bug of
+        its v2 store) and :raises EtcdNotFile: saying so, nothing changed.
+        :raises EtcdKeyNotFound: the key does not exist.
+        """
+        key = normalize_key(key)
+        ttl = _check_ttl(ttl)
+        # etcd refuses refresh=true on a directory, so look at the node first.
+        node = self.read(key).node
+        if node.dir:
+            params = {'dir': 'true', 'prevExist': 'true'}
+            if ttl is not None:
+                params['ttl'] = str(ttl)
+            try:
+                return self._keys('PUT', key, params)
+            except EtcdRaftInternal as exc:
+                # etcd 3.5's v2 store refuses every update of a directory with this raft
+                # error, before anything is applied; 3.4 accepts it.
+                if 'Not a file' not in str(exc.cause):
+                    raise
+                raise EtcdNotFile('this etcd server cannot change the TTL of an existing directory (etcd 3.5 refuses '
+                                  'directory updates in the v2 API; 3.4 accepts them)', error_code=exc.error_code,
+                                  cause=key, status=exc.status, endpoint=exc.endpoint) from None
+        if ttl is not None:
+            return self._keys('PUT', key, {'refresh': 'true', 'ttl': str(ttl), 'prevExist': 'true'})
+        return self.write(key, node.value, prev_index=node.modified_index)
+
+    # -- cluster ------------------------------------------------------------------------------
+
+    def _json(self, path: str, cause: Optional[str] = None) -> EtcdResult:
+        answer = self._send('GET', path, None, retry_safe=True, cause=cause or path)
+        return self._result(answer, cause=cause or path, api=path.startswith(self.version_prefix + '/'))
+
+    def version(self) -> str:
+        """etcd server version of the member answering, e.g. '3.5.1'."""
+        return self._json('/version').version_etcdserver
+
+    version_server = version
+
+    def version_cluster(self) -> str:
+        """Cluster version, e.g. '3.5.0'."""
+        return self._json('/version').version_etcdcluster
+
+    def health(self) -> bool:
+        """True when the answering member reports itself healthy (``/health``)."""
+        answer = self._send('GET', '/health', None, retry_safe=True, cause='/health')
+        import json  # pylint: disable=import-outside-toplevel
+        try:
+            data = json.loads(answer.text)
+        except ValueError:
+            raise EtcdInvalidResponse('/health answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text),
+                                      endpoint=answer.endpoint) from None
+        return isinstance(data, dict) and str(data.get('health')).lower() == 'true'
+
+    def members(self) -> List[Dict[str, Any]]:
+        """Cluster members: dicts with id, name, peerURLs, clientURLs."""
+        return list(self._json(self.version_prefix + '/members').data.get('members') or [])
+
+    def leader(self) -> Dict[str, Any]:
+        """The leader member (id, name, peerURLs, clientURLs)."""
+        return self._json(self.version_prefix + '/members/leader').data
+
+    def machines(self) -> List[str]:
+        """Client URLs of the cluster, from ``/v2/machines`` (plain text, comma separated)."""
+        answer = self._send('GET', self.version_prefix + '/machines', None, retry_safe=True, cause='machines')
+        if answer.status != 200:
+            if answer.status == 404:
+                raise EtcdV2NotEnabled(status=404, endpoint=answer.endpoint)
+            raise EtcdInvalidResponse('machines answered HTTP %d' % answer.status, status=answer.status, endpoint=answer.endpoint)
+        return [url.strip() for url in answer.text.split(',') if url.strip()]
+
+    def stats_self(self) -> EtcdResult:
+        """This member's raft statistics (name, id, state, leaderInfo, append counters)."""
+        return self._json(self.version_prefix + '/stats/self')
+
+    def stats_store(self) -> EtcdResult:
+        """Store operation counters of the answering member (``data`` holds them)."""
+        return self._json(self.version_prefix + '/stats/store')
+
+    def stats_leader(self) -> EtcdResult:
+        """Leader statistics (``leader``, ``followers``), asked of the leader itself."""
+        try:
+            return self._json(self.version_prefix + '/stats/leader')
+        except EtcdException as exc:
+            if exc.status != 403:
+                raise
+        # Only the leader answers; find it and ask it directly.
+        urls = self.leader().get('clientURLs') or []
+        if not urls:
+            raise EtcdInvalidResponse('the leader announces no client URL', endpoint=self.current_endpoint)
+        try:
+            response = self._session.get(urls[0].rstrip('/') + self.version_prefix + '/stats/leader', timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            raise EtcdConnectionFailed(None, [(urls[0], _describe_transport(exc))], cause='stats/leader') from None
+        return self._result(_Answer(response.status_code, response.headers, response.text, urls[0]), cause='stats/leader')
+
+
+def sorted_names(mapping: Dict[str, Any]) -> List[str]:
+    return sorted(str(name) for name in mapping)

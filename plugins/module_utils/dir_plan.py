@@ -1,0 +1,394 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the writes of the etcd_dir module from one recursive read.
+
+Everything here is pure: no request is sent. The caller reads the directory once with
+``client.read(path, recursive=True)`` (or gets ``None`` when it is missing), hands the
+resulting node to :func:`plan_present` or :func:`plan_absent`, and gets back a
+:class:`DirPlan`: the writes to send, grouped in phases, plus what will be created, updated
+and deleted, and the before/after trees for diff mode.
+
+Rules decided here (and documented in the module):
+
+* ``content`` is a nested dict. A dict is a directory (an empty dict an empty directory), any
+  other value a key. Strings are stored as given; integers and floats as ``str(value)``;
+  booleans as ``true``/``false`` (the YAML/JSON spelling). ``None``, lists and other types are
+  refused with a message naming the key path, because there is no single obvious string for
+  them.
+* Names in ``content`` are single path segments: empty names, ``.``, ``..`` and names
+  containing ``/`` are refused. Names starting with ``_`` are refused too: etcd hides such
+  nodes from directory listings, so one recursive read could never see them and every run
+  would rewrite them.
+* A key where a directory is wanted, or a directory where a key is wanted, is replaced only
+  when ``purge`` is true (purge means "make it exactly this"); otherwise the plan fails and
+  names every such conflict.
+* ``ttl`` applies to the directory at ``path`` only, with the rule of etcd_key: given, the
+  TTL is set when the directory has none or would expire later than ``ttl`` seconds from now,
+  and an existing shorter countdown is left alone (resetting it would make every run a
+  change); omitted, the directory is wanted permanent and an existing TTL is removed. Keys in
+  ``content`` are written without a TTL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+# Operation kinds, in the words of the v2 keys API.
+MKDIR = 'mkdir'          # PUT dir=true (with ttl when given)
+SET_DIR_TTL = 'dir_ttl'  # PUT prevExist=true on an existing directory: refresh ttl=N, or ttl None to remove it
+SET = 'set'              # PUT value=... (etcd creates missing parent directories itself)
+DELETE = 'delete'        # DELETE of one key
+RMDIR = 'rmdir'          # DELETE dir=true recursive=true of a directory and all below it
+
+HIDDEN_VALUE = '<hidden>'
+
+
+class DirPlanError(ValueError):
+    """The requested state cannot be planned; the message names the key path and the reason."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One write. ``key`` is absolute; ``value`` only for SET, ``ttl`` for MKDIR/SET_DIR_TTL."""
+
+    action: str
+    key: str
+    value: Optional[str] = None
+    ttl: Optional[int] = None
+
+
+@dataclass
+class DirPlan:
+    """What etcd_dir will do.
+
+    ``phases`` is a list of lists of operations: phases run in order, the operations of one
+    phase touch disjoint keys and may run concurrently. ``created``/``updated``/``deleted``
+    are absolute paths of every node (key or directory) that appears, changes value or
+    disappears, sorted. ``before``/``after`` are nested dicts of the tree under ``path``.
+    """
+
+    path: str
+    phases: List[List[Operation]] = field(default_factory=list)
+    created: List[str] = field(default_factory=list)
+    updated: List[str] = field(default_factory=list)
+    deleted: List[str] = field(default_factory=list)
+    before: Dict[str, Any] = field(default_factory=dict)
+    after: Dict[str, Any] = field(default_factory=dict)
+    existed: bool = False
+    path_was_key: bool = False
+    exists_after: bool = True
+    ttl_before: Optional[int] = None
+    ttl_after: Optional[int] = None
+
+    @property
+    def operations(self) -> List[Operation]:
+        """All operations in the order they will be sent (phase by phase)."""
+        return [op for phase in self.phases for op in phase]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.operations)
+
+    def diff(self, hide_values: bool = False) -> Dict[str, Any]:
+        """Ansible diff dict: the trees before and after, values replaced when ``hide_values``."""
+        before = _hide(self.before) if hide_values else self.before
+        after = _hide(self.after) if hide_values else self.after
+        return {
+            'before': before,
+            'after': after,
+            'before_header': '%s (a key)' % self.path if self.path_was_key else _header(self.path, self.existed, self.ttl_before),
+            'after_header': _header(self.path, self.exists_after, self.ttl_after),
+        }
+
+
+# --------------------------------------------------------------------------- paths
+
+def normalize_path(path: str) -> str:
+    """``path`` with one leading ``/``, no trailing or doubled ``/``; ``.``/``..`` refused."""
+    if not isinstance(path, str) or not path.strip('/'):
+        if isinstance(path, str) and path.startswith('/'):
+            return '/'
+        raise DirPlanError('path must be a non-empty string, got %r' % (path,))
+    parts = [part for part in path.split('/') if part]
+    for part in parts:
+        if part in ('.', '..'):
+            raise DirPlanError("path %r contains %r: give the path without '.' or '..' segments" % (path, part))
+    return '/' + '/'.join(parts)
+
+
+def _join(base: str, rel: str) -> str:
+    return base.rstrip('/') + '/' + rel if rel else base
+
+
+def _rel(base: str, key: str) -> str:
+    """Path of ``key`` relative to ``base`` ('' for base itself)."""
+    key = '/' + key.strip('/')
+    if base == '/':
+        return key.strip('/')
+    if key == base:
+        return ''
+    if not key.startswith(base + '/'):
+        raise DirPlanError('node %s read under %s is outside it' % (key, base))
+    return key[len(base) + 1:]
+
+
+# --------------------------------------------------------------------------- content
+
+def content_value(value: Any, where: str) -> str:
+    """The string stored for a scalar of ``content``; ``where`` names it in errors."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if value is None:
+        raise DirPlanError("content key %s is null: quote the value ('' for an empty value) or remove the key" % where)
+    if isinstance(value, (list, tuple, set)):
+        raise DirPlanError('content key %s is a list: etcd stores strings; pass it as a JSON string, '
+                           "e.g. '{{ my_list | to_json }}'" % where)
+    raise DirPlanError('content key %s has a value of type %s: give a string, number, boolean or dict'
+                       % (where, type(value).__name__))
+
+
+def _check_name(name: Any, parent: str) -> str:
+    name = str(name) if isinstance(name, (int, float)) and not isinstance(name, bool) else name
+    if not isinstance(name, str) or name in ('', '.', '..') or '/' in name:
+        raise DirPlanError('content name %r under %s is not a single path segment: nest a dict instead of using '
+                           "'/', and do not use empty names, '.' or '..'" % (name, parent))
+    if name.startswith('_'):
+        raise DirPlanError('content name %s under %s starts with "_": etcd hides such nodes from directory '
+                           'listings, so etcd_dir cannot manage them; use etcd_key' % (name, parent))
+    return name
+
+
+def flatten_content(content: Mapping[str, Any], path: str) -> Dict[str, Optional[str]]:
+    """Map relative path -> string value (keys) or ``None`` (directories) for ``content``.
+
+    Every directory appears, including the parents of keys, so the result lists every node
+    the content declares. Raises :class:`DirPlanError` for values and names that are refused.
+    """
+    flat: Dict[str, Optional[str]] = {}
+
+    def walk(mapping: Mapping[str, Any], prefix: str) -> None:
+        for raw_name, value in mapping.items():
+            name = _check_name(raw_name, _join(path, prefix) if prefix else path)
+            rel = prefix + '/' + name if prefix else name
+            if isinstance(value, Mapping):
+                flat[rel] = None
+                walk(value, rel)
+            else:
+                flat[rel] = content_value(value, _join(path, rel))
+
+    if not isinstance(content, Mapping):
+        raise DirPlanError('content must be a dict (directories) of keys and values, got %s' % type(content).__name__)
+    walk(content, '')
+    return flat
+
+
+# --------------------------------------------------------------------------- current tree
+
+def _attr(node: Any, name: str, default: Any = None) -> Any:
+    return getattr(node, name, default)
+
+
+def flatten_node(node: Any, path: str) -> Dict[str, Optional[str]]:
+    """Map relative path -> value (keys) or ``None`` (directories) below a recursive read.
+
+    ``node`` is the ResponseNode of ``read(path, recursive=True)`` (attributes ``key``,
+    ``dir``, ``value``, ``children``). The node at ``path`` itself is not included.
+    """
+    flat: Dict[str, Optional[str]] = {}
+
+    def walk(current: Any) -> None:
+        for child in _attr(current, 'children') or ():
+            rel = _rel(path, _attr(child, 'key') or '/')
+            if _attr(child, 'dir'):
+                flat[rel] = None
+                walk(child)
+            else:
+                value = _attr(child, 'value')
+                flat[rel] = '' if value is None else value
+
+    walk(node)
+    return flat
+
+
+def nest(flat: Mapping[str, Optional[str]]) -> Dict[str, Any]:
+    """Nested dict (directories as dicts) from a flat relative-path map, for diffs and returns."""
+    tree: Dict[str, Any] = {}
+    for rel in sorted(flat, key=lambda r: r.count('/')):
+        parts = rel.split('/')
+        parent = tree
+        for part in parts[:-1]:
+            parent = parent.setdefault(part, {})
+        if flat[rel] is None:
+            parent.setdefault(parts[-1], {})
+        else:
+            parent[parts[-1]] = flat[rel]
+    return tree
+
+
+def _hide(tree: Mapping[str, Any]) -> Dict[str, Any]:
+    return {name: _hide(value) if isinstance(value, Mapping) else HIDDEN_VALUE for name, value in tree.items()}
+
+
+def _header(path: str, exists: bool, ttl: Optional[int]) -> str:
+    if not exists:
+        return '%s (absent)' % path
+    return '%s (ttl %ss)' % (path, ttl) if ttl else path
+
+
+def _inside(rel: str, dirs: Any) -> bool:
+    """True when ``rel`` lies strictly below one of the relative paths in ``dirs``."""
+    while '/' in rel:
+        rel = rel.rsplit('/', 1)[0]
+        if rel in dirs:
+            return True
+    return False
+
+
+def _top_level(paths: Any) -> set:
+    """The paths of ``paths`` that are not below another one of them."""
+    paths = set(paths)
+    return {rel for rel in paths if not _inside(rel, paths)}
+
+
+def _kind(value: Optional[str]) -> str:
+    return 'directory' if value is None else 'key'
+
+
+# --------------------------------------------------------------------------- planning
+
+def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] = None,
+                 purge: bool = False, ttl: Optional[int] = None) -> DirPlan:
+    """Plan ``state=present`` for ``path``.
+
+    ``current`` is the node read recursively at ``path`` or ``None`` when the path is missing.
+    ``content`` ``None`` only makes sure the directory exists (``purge`` then is refused).
+    Raises :class:`DirPlanError` for refused content and unresolvable conflicts.
+    """
+    path = normalize_path(path)
+    if purge and content is None:
+        raise DirPlanError('purge on %s needs content: give content ({} to empty the directory)' % path)
+    wanted = flatten_content(content, path) if content is not None else {}
+    plan = DirPlan(path=path)
+    plan.existed = current is not None
+    first: List[Operation] = []
+    deletes: List[Operation] = []
+    writes: List[Operation] = []
+
+    if current is not None and not _attr(current, 'dir'):
+        # The path itself is a key.
+        if not purge:
+            raise DirPlanError('%s is a key, not a directory: set purge: true to replace it with a directory, '
+                               'or manage it with etcd_key' % path)
+        if path == '/':
+            raise DirPlanError('/ is the root directory')
+        deletes.append(Operation(DELETE, path))
+        plan.deleted.append(path)
+        plan.path_was_key = True
+        current = None
+
+    have = flatten_node(current, path) if current is not None else {}
+    plan.before = nest(have)
+    plan.ttl_before = _attr(current, 'ttl') if current is not None else None
+
+    if current is None:
+        if path != '/':
+            plan.created.append(path)
+        # Keys create their parents; an explicit mkdir is needed only to carry a TTL or when
+        # no key will be written under the path at all.
+        if ttl is not None or not wanted:
+            first.append(Operation(MKDIR, path, ttl=ttl))
+        plan.ttl_after = ttl
+    else:
+        plan.ttl_after = plan.ttl_before
+        if _ttl_needs_write(plan.ttl_before, ttl) and path != '/':
+            first.append(Operation(SET_DIR_TTL, path, ttl=ttl))
+            plan.ttl_after = ttl
+
+    conflicts: set = set()
+    for rel, value in wanted.items():
+        if rel in have and not _inside(rel, conflicts) and (value is None) != (have[rel] is None):
+            conflicts.add(rel)
+    if conflicts and not purge:
+        shown = ', '.join('%s (%s, wanted %s)' % (_join(path, rel), _kind(have[rel]), _kind(wanted[rel]))
+                          for rel in sorted(conflicts)[:5])
+        more = ' and %d more' % (len(conflicts) - 5) if len(conflicts) > 5 else ''
+        raise DirPlanError('content of %s conflicts with what is there: %s%s; set purge: true to replace them'
+                           % (path, shown, more))
+
+    # Nodes to remove: the wrong kind (only reached with purge) and, with purge, the extras.
+    removed = set(conflicts)
+    if purge:
+        removed.update(rel for rel in have if rel not in wanted)
+    tops = _top_level(removed)
+    for rel in sorted(tops):
+        deletes.append(Operation(RMDIR if have[rel] is None else DELETE, _join(path, rel)))
+    gone = {rel for rel in have if rel in tops or _inside(rel, tops)}
+    plan.deleted.extend(_join(path, rel) for rel in gone)
+
+    # Nodes to write: missing or changed keys, and the empty directories no write below creates.
+    parents = {rel.rsplit('/', 1)[0] for rel in wanted if '/' in rel}
+    for rel, value in wanted.items():
+        exists = rel in have and rel not in gone
+        if exists and (value is None or have[rel] == value):
+            continue
+        if not exists:
+            plan.created.append(_join(path, rel))
+        else:
+            plan.updated.append(_join(path, rel))
+        if value is not None:
+            writes.append(Operation(SET, _join(path, rel), value=value))
+        elif rel not in parents:
+            writes.append(Operation(MKDIR, _join(path, rel)))
+
+    after = {rel: value for rel, value in have.items() if rel not in gone}
+    after.update(wanted)
+    plan.after = nest(after)
+    # Deletes first: a key at path (or below) replaced by a directory must be gone before the
+    # directory is made; the operations within each phase touch disjoint keys.
+    plan.phases = [sorted(phase, key=_op_key) for phase in (deletes, first, writes) if phase]
+    plan.created.sort()
+    plan.updated.sort()
+    plan.deleted.sort()
+    return plan
+
+
+def plan_absent(path: str, current: Any, recursive: bool = False) -> DirPlan:
+    """Plan ``state=absent`` for ``path``: nothing when missing, else one (recursive) rmdir.
+
+    Refuses a key at ``path`` (use etcd_key), the root directory, and a non-empty directory
+    without ``recursive``.
+    """
+    path = normalize_path(path)
+    plan = DirPlan(path=path, exists_after=False)
+    if current is None:
+        return plan
+    if path == '/':
+        raise DirPlanError('/ is the root directory and cannot be removed; remove its children instead')
+    if not _attr(current, 'dir'):
+        raise DirPlanError('%s is a key, not a directory: remove it with etcd_key' % path)
+    have = flatten_node(current, path)
+    plan.existed = True
+    plan.ttl_before = _attr(current, 'ttl')
+    plan.before = nest(have)
+    if have and not recursive:
+        raise DirPlanError('%s is not empty (%d nodes below it): set recursive: true to remove it with its content'
+                           % (path, len(have)))
+    plan.phases = [[Operation(RMDIR, path)]]
+    plan.deleted = sorted([path] + [_join(path, rel) for rel in have])
+    return plan
+
+
+def _ttl_needs_write(current: Optional[int], wanted: Optional[int]) -> bool:
+    """The TTL rule of etcd_key: no TTL wanted -> remove one; wanted -> set if none or longer."""
+    if wanted is None:
+        return bool(current)
+    return not current or current > wanted
+
+
+def _op_key(op: Operation) -> Tuple[str, str]:
+    return (op.key, op.action)
