@@ -10,7 +10,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv=${VENV:-$root/.venv}
+venv=$(realpath -m "${VENV:-$root/.venv}")
 changelog="$venv/bin/antsibull-changelog"
 
 cd "$root"

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv=${VENV:-$root/.venv}
+venv=$(realpath -m "${VENV:-$root/.venv}")
 
 ANSIBLE_COLLECTIONS_PATH=$("$root/tools/collections-dir.sh")
 ANSIBLE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/pyetcd-demo-home.XXXXXX")

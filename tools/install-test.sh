@@ -6,7 +6,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv=${VENV:-$root/.venv}
+venv=$(realpath -m "${VENV:-$root/.venv}")
 version=$(sed -n 's/^version:[[:space:]]*//p' "$root/galaxy.yml")
 tarball="$root/build/pyetcd-etcd-$version.tar.gz"
 

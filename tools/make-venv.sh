@@ -4,7 +4,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv=${1:-$root/.venv}
+venv=$(realpath -m "${1:-$root/.venv}")
 
 if [ ! -x "$venv/bin/python" ]; then
     # 3.11 is the interpreter CI and `make sanity` test with; any python3 still works for the rest.

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv=${VENV:-$root/.venv}
+venv=$(realpath -m "${VENV:-$root/.venv}")
 python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 "$root/tools/pip-bootstrap.sh" "$venv"
