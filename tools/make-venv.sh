@@ -15,7 +15,9 @@ if [ ! -x "$venv/bin/python" ]; then
     fi
     echo "make-venv: creating $venv with $("$python" --version 2>&1)"
     "$python" -m venv "$venv"
+    # The bundled pip may predate wheels the requirements need (and an existing venv's pip is
+    # left alone: other work may be using it).
+    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 fi
 
-"$venv/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$root/requirements-test.txt"
