@@ -127,3 +127,123 @@ notes:
 requirements:
   - requests (Python library, on the host that runs the task)
 '''
+
+
+    # For plugins (the lookup): the same options, also read from inventory or play variables,
+    # the environment and ansible.cfg. Extend it after DOCUMENTATION:
+    #   extends_documentation_fragment: [pyetcd.etcd.connection, pyetcd.etcd.connection.plugins]
+    # Ansible merges the two per option, so descriptions, types and defaults stay in one place.
+    # The environment variable names are ENV_VARS of plugins/module_utils/connection.py.
+    PLUGINS = r'''
+options:
+  host:
+    env:
+      - name: PYETCD_HOST
+    ini:
+      - section: pyetcd
+        key: host
+    vars:
+      - name: pyetcd_host
+  port:
+    env:
+      - name: PYETCD_PORT
+    ini:
+      - section: pyetcd
+        key: port
+    vars:
+      - name: pyetcd_port
+  protocol:
+    env:
+      - name: PYETCD_PROTOCOL
+    ini:
+      - section: pyetcd
+        key: protocol
+    vars:
+      - name: pyetcd_protocol
+  srv_domain:
+    env:
+      - name: PYETCD_SRV_DOMAIN
+    ini:
+      - section: pyetcd
+        key: srv_domain
+    vars:
+      - name: pyetcd_srv_domain
+  version_prefix:
+    env:
+      - name: PYETCD_VERSION_PREFIX
+    ini:
+      - section: pyetcd
+        key: version_prefix
+    vars:
+      - name: pyetcd_version_prefix
+  allow_reconnect:
+    env:
+      - name: PYETCD_ALLOW_RECONNECT
+    ini:
+      - section: pyetcd
+        key: allow_reconnect
+    vars:
+      - name: pyetcd_allow_reconnect
+  timeout:
+    env:
+      - name: PYETCD_TIMEOUT
+    ini:
+      - section: pyetcd
+        key: timeout
+    vars:
+      - name: pyetcd_timeout
+  ca_cert:
+    env:
+      - name: PYETCD_CA_CERT
+    ini:
+      - section: pyetcd
+        key: ca_cert
+    vars:
+      - name: pyetcd_ca_cert
+  client_cert:
+    env:
+      - name: PYETCD_CLIENT_CERT
+    ini:
+      - section: pyetcd
+        key: client_cert
+    vars:
+      - name: pyetcd_client_cert
+  client_key:
+    env:
+      - name: PYETCD_CLIENT_KEY
+    ini:
+      - section: pyetcd
+        key: client_key
+    vars:
+      - name: pyetcd_client_key
+  validate_certs:
+    env:
+      - name: PYETCD_VALIDATE_CERTS
+    ini:
+      - section: pyetcd
+        key: validate_certs
+    vars:
+      - name: pyetcd_validate_certs
+  username:
+    env:
+      - name: PYETCD_USERNAME
+    ini:
+      - section: pyetcd
+        key: username
+    vars:
+      - name: pyetcd_username
+  password:
+    env:
+      - name: PYETCD_PASSWORD
+    ini:
+      - section: pyetcd
+        key: password
+    vars:
+      - name: pyetcd_password
+notes:
+  - "For plugins, each connection option is taken from the first of these that sets it:
+    a keyword argument of the lookup call, a variable (V(pyetcd_host), V(pyetcd_port), ... in the
+    inventory or the play), an environment variable (E(PYETCD_HOST), E(PYETCD_PORT), ...), a key
+    of the C([pyetcd]) section of C(ansible.cfg), the default."
+  - Keep O(password) out of C(ansible.cfg) and plain variables; use Ansible Vault or the environment.
+'''
