@@ -338,7 +338,7 @@ class Client:
     # -- transport ----------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, params: Optional[Dict[str, str]] = None, *, retry_safe: bool,
-              cause: Optional[str] = None, read_timeout: Optional[float] = None, watch: bool = False) -> _Answer:
+              subject: Optional[str] = None, read_timeout: Optional[float] = None, watch: bool = False) -> _Answer:
         """Send one request, moving through the members as ``allow_reconnect`` permits.
 
         ``retry_safe`` says the request may be sent again after it was sent and no answer came
@@ -373,11 +373,11 @@ class Client:
                 continue
             except requests.exceptions.ReadTimeout:
                 if watch:
-                    raise EtcdWatchTimedOut('no change within %gs' % timeout[1], cause=cause, endpoint=base) from None
+                    raise EtcdWatchTimedOut('no change within %gs' % timeout[1], key=subject, endpoint=base) from None
                 attempts.append((base, 'no answer within %gs' % timeout[1]))
                 self._move_past(index)
                 if not retry_safe:
-                    raise EtcdOutcomeUnknown('no answer to a %s that was sent' % method, attempts, cause=cause, endpoint=base) from None
+                    raise EtcdOutcomeUnknown('no answer to a %s that was sent' % method, attempts, key=subject, endpoint=base) from None
                 position += 1
                 continue
             except requests.exceptions.RequestException as exc:
@@ -387,7 +387,7 @@ class Client:
                     continue
                 self._move_past(index)
                 if not retry_safe:
-                    raise EtcdOutcomeUnknown('no complete answer to a %s that was sent' % method, attempts, cause=cause,
+                    raise EtcdOutcomeUnknown('no complete answer to a %s that was sent' % method, attempts, key=subject,
                                              endpoint=base) from None
                 position += 1
                 continue
@@ -401,8 +401,8 @@ class Client:
                 continue
             return answer
         if tls_failures and tls_failures == len(attempts):
-            raise EtcdTLSError(None, attempts, cause=cause)
-        raise EtcdConnectionFailed(None, attempts, cause=cause)
+            raise EtcdTLSError(None, attempts, key=subject)
+        raise EtcdConnectionFailed(None, attempts, key=subject)
 
     def _move_past(self, index: int) -> None:
         """After a member timed out, start the next request at the member after it."""
@@ -422,40 +422,38 @@ class Client:
     def _keys_path(self, key: str) -> str:
         return '%s/keys%s' % (self.version_prefix, quote(key, safe='/'))
 
-    def _result(self, answer: _Answer, cause: Optional[str] = None, api: bool = True, write: bool = False) -> EtcdResult:
+    def _result(self, answer: _Answer, subject: Optional[str] = None, api: bool = True, write: bool = False) -> EtcdResult:
         """Turn an answer into an EtcdResult or the matching exception."""
         import json  # pylint: disable=import-outside-toplevel
         if 300 <= answer.status < 400:
             raise EtcdInvalidResponse('unexpected redirect (HTTP %d) to %s' % (answer.status, answer.headers.get('Location')),
-                                      cause=cause, status=answer.status, endpoint=answer.endpoint)
+                                      key=subject, status=answer.status, endpoint=answer.endpoint)
         if not answer.text.strip():
-            raise EtcdInvalidResponse('empty answer (HTTP %d)' % answer.status, cause=cause, status=answer.status,
+            raise EtcdInvalidResponse('empty answer (HTTP %d)' % answer.status, key=subject, status=answer.status,
                                       endpoint=answer.endpoint)
         try:
             data = json.loads(answer.text)
         except ValueError:
             if answer.status == 404 and api:
-                raise EtcdV2NotEnabled(cause=cause, status=404, endpoint=answer.endpoint) from None
+                raise EtcdV2NotEnabled(key=subject, status=404, endpoint=answer.endpoint) from None
             if answer.status == 401:
                 raise exception_for({'message': 'unauthorized: %s' % answer.text.strip()[:80]}, 401, answer.endpoint) from None
-            raise EtcdInvalidResponse('answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text), cause=cause,
+            raise EtcdInvalidResponse('answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text), key=subject,
                                       status=answer.status, endpoint=answer.endpoint) from None
         if not isinstance(data, dict):
             raise EtcdInvalidResponse('answer is not a JSON object (HTTP %d): %.60r' % (answer.status, answer.text),
-                                      cause=cause, status=answer.status, endpoint=answer.endpoint)
+                                      key=subject, status=answer.status, endpoint=answer.endpoint)
         if 'errorCode' in data or answer.status >= 400:
-            if not data.get('cause') and cause:
-                data = dict(data, cause=cause)
             # A raft error after a write was proposed may still be applied later.
             ambiguous = write and str(data.get('errorCode')) == '300'
-            raise exception_for(data, answer.status, answer.endpoint, outcome_unknown=ambiguous)
+            raise exception_for(data, answer.status, answer.endpoint, outcome_unknown=ambiguous, key=subject)
         return EtcdResult(data=data, headers=answer.headers, endpoint=answer.endpoint)
 
     def _keys(self, method: str, key: str, params: Dict[str, str], *, retry_safe: bool = False,
               read_timeout: Optional[float] = None, watch: bool = False) -> EtcdResult:
-        answer = self._send(method, self._keys_path(key), params, retry_safe=retry_safe, cause=key,
+        answer = self._send(method, self._keys_path(key), params, retry_safe=retry_safe, subject=key,
                             read_timeout=read_timeout, watch=watch)
-        return self._result(answer, cause=key, write=method != 'GET')
+        return self._result(answer, subject=key, write=method != 'GET')
 
     def request(self, method: str, path: str, params: Optional[Dict[str, str]] = None,
                 timeout: Optional[float] = None) -> EtcdResult:
@@ -467,8 +465,8 @@ class Client:
         method = method.upper()
         if not isinstance(path, str) or not path.startswith('/'):
             raise ClientException('path must start with /, got %r' % (path,))
-        answer = self._send(method, path, params, retry_safe=method == 'GET', cause=path, read_timeout=timeout)
-        return self._result(answer, cause=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
+        answer = self._send(method, path, params, retry_safe=method == 'GET', subject=path, read_timeout=timeout)
+        return self._result(answer, subject=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
 
     # -- keys API -----------------------------------------------------------------------------
 
@@ -516,12 +514,12 @@ class Client:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise EtcdWatchTimedOut('no change within %gs' % budget, cause=key, endpoint=self.current_endpoint)
-            answer = self._send('GET', self._keys_path(key), params, retry_safe=True, cause=key, read_timeout=left, watch=True)
+                raise EtcdWatchTimedOut('no change within %gs' % budget, key=key, endpoint=self.current_endpoint)
+            answer = self._send('GET', self._keys_path(key), params, retry_safe=True, subject=key, read_timeout=left, watch=True)
             # etcd may end a long poll with 200 and an empty body: poll again.
             if answer.status == 200 and not answer.text.strip():
                 continue
-            return self._result(answer, cause=key)
+            return self._result(answer, subject=key)
 
     def watch(self, key: str, index: Optional[int] = None, recursive: bool = False, timeout: Optional[float] = None) -> EtcdResult:
         """Wait for the next change of ``key`` (from event ``index`` when given); see :meth:`read`."""
@@ -618,7 +616,8 @@ class Client:
     def rmdir(self, directory: str, recursive: bool = False) -> EtcdResult:
         """Delete a directory, and with ``recursive`` everything under it.
 
-        :raises EtcdDirNotEmpty: not empty and not recursive. :raises EtcdNotDir: a key, not a directory.
+        etcd also deletes a plain key given here (``dir=true`` is not a condition); read first
+        when that matters. :raises EtcdDirNotEmpty: not empty and not recursive.
         """
         directory = normalize_key(directory, 'directory')
         _check_bool('recursive', recursive)
@@ -676,16 +675,16 @@ class Client:
                     raise
                 raise EtcdNotFile('this etcd server cannot change the TTL of an existing directory (etcd 3.5 refuses '
                                   'directory updates in the v2 API; 3.4 accepts them)', error_code=exc.error_code,
-                                  cause=key, status=exc.status, endpoint=exc.endpoint) from None
+                                  key=key, status=exc.status, endpoint=exc.endpoint) from None
         if ttl is not None:
             return self._keys('PUT', key, {'refresh': 'true', 'ttl': str(ttl), 'prevExist': 'true'})
         return self.write(key, node.value, prev_index=node.modified_index)
 
     # -- cluster ------------------------------------------------------------------------------
 
-    def _json(self, path: str, cause: Optional[str] = None) -> EtcdResult:
-        answer = self._send('GET', path, None, retry_safe=True, cause=cause or path)
-        return self._result(answer, cause=cause or path, api=path.startswith(self.version_prefix + '/'))
+    def _json(self, path: str, subject: Optional[str] = None) -> EtcdResult:
+        answer = self._send('GET', path, None, retry_safe=True, subject=subject or path)
+        return self._result(answer, subject=subject or path, api=path.startswith(self.version_prefix + '/'))
 
     def version(self) -> str:
         """etcd server version of the member answering, e.g. '3.5.1'."""
@@ -699,7 +698,7 @@ class Client:
 
     def health(self) -> bool:
         """True when the answering member reports itself healthy (``/health``)."""
-        answer = self._send('GET', '/health', None, retry_safe=True, cause='/health')
+        answer = self._send('GET', '/health', None, retry_safe=True, subject='/health')
         import json  # pylint: disable=import-outside-toplevel
         try:
             data = json.loads(answer.text)
@@ -718,7 +717,7 @@ class Client:
 
     def machines(self) -> List[str]:
         """Client URLs of the cluster, from ``/v2/machines`` (plain text, comma separated)."""
-        answer = self._send('GET', self.version_prefix + '/machines', None, retry_safe=True, cause='machines')
+        answer = self._send('GET', self.version_prefix + '/machines', None, retry_safe=True, subject='machines')
         if answer.status != 200:
             if answer.status == 404:
                 raise EtcdV2NotEnabled(status=404, endpoint=answer.endpoint)
@@ -747,8 +746,8 @@ class Client:
         try:
             response = self._session.get(urls[0].rstrip('/') + self.version_prefix + '/stats/leader', timeout=self.timeout)
         except requests.exceptions.RequestException as exc:
-            raise EtcdConnectionFailed(None, [(urls[0], _describe_transport(exc))], cause='stats/leader') from None
-        return self._result(_Answer(response.status_code, response.headers, response.text, urls[0]), cause='stats/leader')
+            raise EtcdConnectionFailed(None, [(urls[0], _describe_transport(exc))], key='stats/leader') from None
+        return self._result(_Answer(response.status_code, response.headers, response.text, urls[0]), subject='stats/leader')
 
 
 def sorted_names(mapping: Dict[str, Any]) -> List[str]:

@@ -22,7 +22,8 @@ class EtcdException(Exception):
     """Generic etcd error.
 
     Attributes: ``error_code`` (etcd's errorCode or None), ``message`` (etcd's message or ours),
-    ``cause`` (usually the key), ``index`` (etcd index at the time of the error), ``status``
+    ``key`` (the key or path the request was about), ``cause`` (etcd's cause: often the key or
+    its first missing parent, or the failed comparison), ``index`` (etcd index at the time of the error), ``status``
     (HTTP status), ``endpoint`` (base URL of the member that answered), ``outcome_unknown``
     (True when a write may or may not have been applied).
     """
@@ -31,7 +32,8 @@ class EtcdException(Exception):
 
     def __init__(self, message: Optional[str] = None, error_code: Optional[int] = None, cause: Optional[str] = None,
                  index: Optional[int] = None, status: Optional[int] = None, endpoint: Optional[str] = None,
-                 outcome_unknown: bool = False):
+                 outcome_unknown: bool = False, key: Optional[str] = None):
+        self.key = key
         self.message = message or self.default_message
         self.error_code = error_code
         self.cause = cause
@@ -43,8 +45,12 @@ class EtcdException(Exception):
 
     def __str__(self) -> str:
         text = self.message
-        if self.cause:
-            text = '%s: %s' % (text, self.cause)
+        subject = self.key or self.cause
+        if subject:
+            text = '%s: %s' % (text, subject)
+        # etcd's cause adds something when it is not just (a parent of) the key: e.g. "[a != b]".
+        if self.key and self.cause and not self.key.startswith(self.cause):
+            text = '%s (%s)' % (text, self.cause)
         details = []
         if self.error_code is not None:
             details.append('etcd error %s' % self.error_code)
@@ -244,8 +250,8 @@ class EtcdConnectionFailed(EtcdException):
 
     def __str__(self) -> str:
         text = self.message
-        if self.cause:
-            text = '%s for %s' % (text, self.cause)
+        if self.key or self.cause:
+            text = '%s for %s' % (text, self.key or self.cause)
         if self.attempts:
             text += ': ' + '; '.join('%s: %s' % pair for pair in self.attempts)
         if self.outcome_unknown:
@@ -294,7 +300,7 @@ class EtcdInvalidResponse(EtcdException):
 
 
 def exception_for(payload: dict, status: Optional[int] = None, endpoint: Optional[str] = None,
-                  outcome_unknown: bool = False) -> EtcdException:
+                  outcome_unknown: bool = False, key: Optional[str] = None) -> EtcdException:
     """Build the exception for an etcd error body ``{"errorCode", "message", "cause", "index"}``."""
     code = payload.get('errorCode')
     try:
@@ -311,4 +317,4 @@ def exception_for(payload: dict, status: Optional[int] = None, endpoint: Optiona
         index = None
     return cls(payload.get('message') or payload.get('error') or cls.default_message, error_code=code,
                cause=payload.get('cause') or None, index=index, status=status, endpoint=endpoint,
-               outcome_unknown=outcome_unknown)
+               outcome_unknown=outcome_unknown, key=key)
