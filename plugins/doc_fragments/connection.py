@@ -48,7 +48,7 @@ options:
     version_added: 0.1.0
   srv_domain:
     description:
-      - Discover the members through DNS SRV records of this domain instead of O(host):
+      - Discover the members through DNS SRV records of this domain instead of O(host), looking up
         C(_etcd-client-ssl._tcp.<domain>) (https) first, then C(_etcd-client._tcp.<domain>) (http).
       - A domain without such records is an error; there is no fall-back to O(host).
       - Needs the Python library C(dnspython) on the host that runs the task.
