@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 DEBIAN_ETCD = '/usr/bin/etcd'
 
@@ -105,7 +106,9 @@ class EtcdServer:
             '--initial-advertise-peer-urls', 'http://127.0.0.1:%d' % self.peer_port,
             '--initial-cluster', self.initial_cluster,
             '--initial-cluster-state', 'new' if new else 'existing',
-            '--initial-cluster-token', 'pyetcd-test-%d' % self.peer_port,
+            # Every member of one cluster must share the token (it seeds the cluster ID), so it
+            # comes from the shared --initial-cluster list, not from this member's own port.
+            '--initial-cluster-token', 'pyetcd-test-%s' % zlib.crc32(self.initial_cluster.encode()),
             '--heartbeat-interval', '50',
             '--election-timeout', '500',
         ]
