@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: etcd
+author:
+  - pyetcd.etcd contributors
+version_added: 0.1.0
+short_description: Read keys and directories from etcd's v2 keys API
+description:
+  - Returns the value of each key given as a term, in the order of the terms.
+  - A directory returns a dictionary of its children by name; subdirectories are nested
+    dictionaries. The whole directory is read with one request.
+  - Every failure raises an error that names the key and the etcd member. A missing key is an
+    error too, unless O(default) is given. An unreachable member, a TLS failure, missing
+    permissions or a server without the v2 API never produce an empty result.
+  - All terms of one call share one connection to etcd.
+  - Can wait for a key to change (O(wait)), so a play can block until another host publishes it.
+options:
+  _terms:
+    description:
+      - Keys or directories to read, for example V(/config/app/port). A missing leading V(/) is added.
+      - A term that is a list is read as if each of its items were a term.
+    type: list
+    elements: str
+    required: true
+  recursive:
+    description:
+      - For a directory, read the whole tree below it (V(true)), or only its direct children
+        (V(false)). With V(false), a subdirectory appears as an empty dictionary.
+      - With O(wait=true), V(true) waits for a change anywhere below the term.
+    type: bool
+    default: true
+    version_added: 0.1.0
+  default:
+    description:
+      - Value returned for a key that does not exist, instead of failing.
+      - Applies to missing keys only. Unreachable members, TLS errors, missing permissions and
+        other errors still fail.
+    type: raw
+    version_added: 0.1.0
+  metadata:
+    description:
+      - Return, for each term, a dictionary describing the node instead of the bare value
+        (see RV(_raw)) with its key, value (or children), indexes, TTL and expiration, the etcd index
+        of the answer and the action that produced it.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  quorum:
+    description:
+      - Read through the raft log (a linearizable read), so a member that lags behind the leader
+        cannot return an old value. Slower. Ignored with O(wait=true).
+    type: bool
+    default: false
+    version_added: 0.1.0
+  wait:
+    description:
+      - Wait until the key (with O(recursive=true), anything below it) changes, and return the
+        node as it is after that change. A deletion or expiry returns V(null) as the value
+        (O(metadata=true) shows the action).
+      - Without O(wait_index), only changes after the request count. To also catch a change that
+        happened since an earlier read, give O(wait_index) as the RV(_raw[].etcd_index) of that
+        read plus one.
+      - Fails when nothing changes within O(wait_timeout) seconds.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  wait_index:
+    description:
+      - With O(wait=true), return the first change at or after this etcd index, even if it
+        happened before the request. etcd keeps the last 1000 changes only; an older index fails
+        with a message saying so.
+    type: int
+    version_added: 0.1.0
+  wait_timeout:
+    description:
+      - With O(wait=true), seconds to wait for a change of each term before failing.
+    type: float
+    default: 60
+    version_added: 0.1.0
+extends_documentation_fragment:
+  - pyetcd.etcd.connection
+  - pyetcd.etcd.connection.plugins
+notes:
+  - The lookup runs on the controller, so the connection options and files (O(ca_cert),
+    O(client_cert), O(client_key)) refer to the controller.
+  - "The short name C(lookup('etcd', ...)) is ansible-core's redirect to community.general's
+    lookup. To make it resolve to this plugin, point the C(lookup_plugins) setting of
+    C(ansible.cfg) (or E(ANSIBLE_LOOKUP_PLUGINS)) at the C(plugins/lookup) directory of this
+    collection; the fully qualified name C(pyetcd.etcd.etcd) always works."
+  - Hidden keys (a name starting with V(_)) are left out of directory reads, as etcd does, and
+    can be read by their full key.
+seealso:
+  - module: pyetcd.etcd.etcd_key
+  - module: pyetcd.etcd.etcd_dir
+  - module: pyetcd.etcd.etcd_info
+'''
+
+EXAMPLES = r'''
+- name: Read one key
+  ansible.builtin.debug:
+    msg: "{{ lookup('pyetcd.etcd.etcd', '/config/app/port') }}"
+
+- name: Read several keys into a list
+  ansible.builtin.set_fact:
+    app_settings: "{{ query('pyetcd.etcd.etcd', '/config/app/port', '/config/app/mode') }}"
+
+- name: Read a whole directory as a nested dictionary (one request)
+  ansible.builtin.set_fact:
+    app_config: "{{ lookup('pyetcd.etcd.etcd', '/config/app') }}"
+
+- name: Only the direct children of a directory
+  ansible.builtin.debug:
+    msg: "{{ lookup('pyetcd.etcd.etcd', '/config', recursive=false) | list }}"
+
+- name: Fall back to a value when the key does not exist
+  ansible.builtin.debug:
+    msg: "{{ lookup('pyetcd.etcd.etcd', '/config/app/workers', default='4') }}"
+
+- name: Indexes, TTL and expiration of a key
+  ansible.builtin.debug:
+    msg: "{{ lookup('pyetcd.etcd.etcd', '/locks/backup', metadata=true) }}"
+
+- name: Block until the primary publishes its address (at most five minutes)
+  ansible.builtin.set_fact:
+    primary_address: "{{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, wait_timeout=300) }}"
+
+- name: A TLS cluster with client certificates, given in the call
+  ansible.builtin.debug:
+    msg: >-
+      {{ lookup('pyetcd.etcd.etcd', '/config/app/port',
+                host=['https://etcd1.example.com:2379', 'https://etcd2.example.com:2379'],
+                ca_cert='/etc/etcd/ca.pem', client_cert='/etc/etcd/client.pem',
+                client_key='/etc/etcd/client-key.pem') }}
+
+- name: The same connection for every lookup of a play, from variables
+  hosts: localhost
+  vars:
+    pyetcd_host: https://etcd1.example.com:2379
+    pyetcd_ca_cert: /etc/etcd/ca.pem
+    pyetcd_username: reader
+    pyetcd_password: "{{ vault_etcd_reader_password }}"
+  tasks:
+    - name: Read with the connection from the play variables
+      ansible.builtin.debug:
+        msg: "{{ lookup('pyetcd.etcd.etcd', '/config/app/port') }}"
+'''
+
+RETURN = r'''
+_raw:
+  description:
+    - One item per term, in the order of the terms.
+    - For a key, its value (a string). For a directory, a dictionary from child name to value,
+      with a nested dictionary for each subdirectory.
+    - For a missing key with O(default) given, that default.
+    - With O(metadata=true), a dictionary per term as described in the suboptions.
+  type: list
+  elements: raw
+  contains:
+    key:
+      description: Full key of the node.
+      type: str
+      sample: /config/app/port
+    value:
+      description: Value of a key (absent for a directory; V(null) after a deletion seen by O(wait)).
+      type: str
+      sample: "8080"
+    dir:
+      description: Whether the node is a directory.
+      type: bool
+    children:
+      description: For a directory, a dictionary from child name to the same kind of dictionary.
+      type: dict
+    created_index:
+      description: etcd index at which the node was created.
+      type: int
+    modified_index:
+      description: etcd index of the last change of the node.
+      type: int
+    ttl:
+      description: Seconds left before the node expires, V(null) if it never expires.
+      type: int
+    expiration:
+      description: Time of expiry (RFC 3339), V(null) if it never expires.
+      type: str
+    etcd_index:
+      description:
+        - Index of the etcd store when it answered. To wait for the next change after this read,
+          use O(wait_index) with this value plus one.
+      type: int
+    action:
+      description: What produced the node, V(get) for a plain read; after O(wait), the change (V(set), V(delete), V(expire), ...).
+      type: str
+'''
+
+from typing import Any, Callable, Dict, List, Optional
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
+    client_errors,
+    client_from_options,
+    describe_error,
+    missing_requirement,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    EtcdEventIndexCleared,
+    EtcdKeyNotFound,
+)
+
+display = Display()
+
+
+def _node_value(node: Any) -> Any:
+    """A key's value, or for a directory a dict of its children's values by name."""
+    if node.dir:
+        return {child.name: _node_value(child) for child in node.children}
+    return node.value
+
+
+def _node_metadata(node: Any) -> Dict[str, Any]:
+    """The node as a dict of its fields; a directory's children by name, nested."""
+    data: Dict[str, Any] = {
+        'key': node.key,
+        'dir': node.dir,
+        'created_index': node.created_index,
+        'modified_index': node.modified_index,
+        'ttl': node.ttl,
+        'expiration': node.expiration,
+    }
+    if node.dir:
+        data['children'] = {child.name: _node_metadata(child) for child in node.children}
+    else:
+        data['value'] = node.value
+    return data
+
+
+def _flatten(terms: List[Any]) -> List[Any]:
+    """One level of flattening, so query('pyetcd.etcd.etcd', list_of_keys) reads each key."""
+    flat: List[Any] = []
+    for term in terms:
+        if isinstance(term, (list, tuple)):
+            flat.extend(term)
+        else:
+            flat.append(term)
+    return flat
+
+
+class LookupModule(LookupBase):
+    """Read etcd v2 keys and directories; see DOCUMENTATION."""
+
+    def run(self, terms: List[Any], variables: Optional[Dict[str, Any]] = None, **kwargs: Any) -> List[Any]:
+        """Read every term with one client and return one item per term.
+
+        Sends one GET per term (recursive and sorted for directories, a long poll with
+        ``wait``). Raises ``AnsibleLookupError`` for any failure; a missing key returns the
+        ``default`` option instead when the caller gave one.
+        """
+        self.set_options(var_options=variables, direct=kwargs)
+        password = self.get_option('password')
+        problem = missing_requirement()
+        if problem:
+            raise AnsibleLookupError(problem)
+        if self.get_option('wait_index') is not None and not self.get_option('wait'):
+            raise AnsibleLookupError('wait_index needs wait=true')
+        try:
+            client = client_from_options(self.get_option)
+        except client_errors() as exc:
+            raise AnsibleLookupError('etcd connection options: %s' % describe_error(exc, hide=[password])) from None
+
+        reader = _Reader(client, self.get_option, has_default='default' in kwargs, password=password)
+        display.vvv('pyetcd.etcd.etcd lookup: %d term(s) from %s' % (len(terms), ', '.join(client.endpoints)))
+        try:
+            return [reader.read(term) for term in _flatten(terms)]
+        finally:
+            client.close()
+
+
+class _Reader:
+    """Reads terms through one client with the options of one lookup call."""
+
+    def __init__(self, client: Any, get_option: Callable[[str], Any], has_default: bool, password: Optional[str]):
+        self.client = client
+        self.recursive = bool(get_option('recursive'))
+        self.quorum = bool(get_option('quorum'))
+        self.metadata = bool(get_option('metadata'))
+        self.wait = bool(get_option('wait'))
+        self.wait_index = get_option('wait_index')
+        self.wait_timeout = get_option('wait_timeout')
+        # 'default' may legitimately be null or empty, so "given" means passed at all.
+        self.has_default = has_default
+        self.default = get_option('default')
+        self.password = password
+
+    def read(self, term: Any) -> Any:
+        """One GET (or long poll) for ``term``: the value or metadata, or the default."""
+        if not isinstance(term, str):
+            raise AnsibleLookupError('each term must be a key (a string), got %s %r'
+                                     % (type(term).__name__, term))
+        client = self.client
+        try:
+            if self.wait:
+                result = client.read(term, recursive=self.recursive, wait=True, wait_index=self.wait_index,
+                                     timeout=self.wait_timeout)
+            else:
+                # sorted: a directory's dict keeps etcd's key order from one run to the next.
+                result = client.read(term, recursive=self.recursive, sorted=True, quorum=self.quorum)
+        except EtcdKeyNotFound as exc:
+            if self.has_default:
+                return self.default
+            raise AnsibleLookupError('key %s not found on %s (etcd index %s); give default=... '
+                                     'to get a value for missing keys instead'
+                                     % (term, exc.endpoint or client.current_endpoint, exc.index)) from None
+        except EtcdEventIndexCleared as exc:
+            raise AnsibleLookupError('cannot wait on key %s from wait_index %s: etcd on %s keeps '
+                                     'only the last 1000 changes (now at index %s); read the key with metadata=true and '
+                                     'wait from its etcd_index + 1'
+                                     % (term, self.wait_index, exc.endpoint or client.current_endpoint, exc.index)) from None
+        except client_errors() as exc:
+            raise AnsibleLookupError('reading key %s failed: %s'
+                                     % (term, describe_error(exc, hide=[self.password]))) from None
+
+        node = result.node
+        if node is None:
+            raise AnsibleLookupError('reading key %s failed: the answer from %s holds no node'
+                                     % (term, result.endpoint or client.current_endpoint))
+        if not self.metadata:
+            return _node_value(node)
+        data = _node_metadata(node)
+        data['etcd_index'] = result.x_etcd_index
+        data['action'] = result.action
+        return data
