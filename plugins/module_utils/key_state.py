@@ -52,9 +52,10 @@ class KeyStateError(Exception):
     changing it...). ``str()`` is a one-line message naming the key; ``category`` names the
     cause in a few words for ``describe_error``."""
 
-    def __init__(self, message: str, category: str = 'invalid argument'):
+    def __init__(self, message: str, category: str = 'invalid argument', endpoint: Optional[str] = None):
         super().__init__(message)
         self.category = category
+        self.endpoint = endpoint
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def plan_key(current: Any, desired: DesiredKey) -> KeyPlan:
     """Decide the write that brings ``current`` (a ResponseNode, or None when the key does
     not exist) to ``desired``. Sends nothing. Raises KeyStateError for a directory."""
     if current is not None and current.dir:
-        raise KeyStateError('%s is a directory, not a key; use pyetcd.etcd.etcd_dir to manage directories' % desired.key,
+        raise KeyStateError('etcd_key manages single keys, not directories; use pyetcd.etcd.etcd_dir',
                             category='is a directory')
     if desired.state == 'absent':
         if current is None:
@@ -209,7 +210,11 @@ def ensure_key(client: Any, desired: DesiredKey, check_mode: bool = False) -> Ke
     desired.validate()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         current = read_key(client, desired.key)
-        plan = plan_key(current, desired)
+        try:
+            plan = plan_key(current, desired)
+        except KeyStateError as exc:
+            exc.endpoint = client.current_endpoint
+            raise
         before = node_to_dict(current)
         if check_mode or not plan.changed:
             return KeyOutcome(plan, before, predict_node(current, desired, plan), attempt)
@@ -221,8 +226,8 @@ def ensure_key(client: Any, desired: DesiredKey, check_mode: bool = False) -> Ke
             continue
         after = None if plan.action == DELETE else node_to_dict(result.node)
         return KeyOutcome(plan, before, after, attempt)
-    raise KeyStateError('key %s changed concurrently during %d attempts; not written' % (desired.key, MAX_ATTEMPTS),
-                        category='condition failed')
+    raise KeyStateError('another writer changed %s during each of %d read-and-write attempts; nothing written'
+                        % (desired.key, MAX_ATTEMPTS), category='condition failed', endpoint=client.current_endpoint)
 
 
 def _shown(node: Optional[Dict[str, Any]], desired: DesiredKey, hidden: str) -> Optional[Dict[str, Any]]:

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: etcd_key
+short_description: Set or remove one key in etcd's v2 keys API
+version_added: 0.1.0
+description:
+  - Makes one etcd key hold a value (optionally with a TTL), or makes sure it does not exist.
+  - The key is read first (a quorum read); the module writes only when the value differs or the
+    TTL must be set or removed, so a second run with the same options reports no change.
+  - Every write is conditional on the C(modifiedIndex) that was read (a key that was absent is
+    created with C(prevExist=false)). If another writer changes the key in between, the module
+    reads and decides again, up to three times, so the returned RV(prev_node) and diff
+    always describe the node that was actually replaced.
+  - A directory is never treated as a key; use M(pyetcd.etcd.etcd_dir) for directories.
+author:
+  - pyetcd.etcd contributors
+extends_documentation_fragment:
+  - pyetcd.etcd.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads the key and reports what would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows state, value and TTL before and after. Values are hidden when O(sensitive=true).
+  idempotent:
+    support: full
+    description: A re-run with the same options reports no change, including with O(ttl) (see there).
+  action_group:
+    support: full
+    membership:
+      - pyetcd.etcd.etcd
+options:
+  key:
+    description:
+      - Path of the key, for example V(/config/app/port). A missing leading V(/) is added.
+    type: str
+    required: true
+    version_added: 0.1.0
+  value:
+    description:
+      - Value the key must hold. Required with O(state=present).
+      - Non-string values are converted to strings (etcd stores strings only); quote numbers to
+        avoid a conversion warning.
+    type: str
+    version_added: 0.1.0
+  state:
+    description:
+      - V(present) makes the key exist with O(value) (and O(ttl)); V(absent) deletes it if it exists.
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: 0.1.0
+  ttl:
+    description:
+      - Seconds after which etcd deletes the key. Must be at least V(1).
+      - When the key already holds O(value) and already expires within O(ttl) seconds, it is left
+        alone, so a re-run does not push the expiry forward and reports no change. A key that
+        expires later than O(ttl) seconds from now, or that never expires, gets the TTL set.
+      - Writing a new value resets the TTL to O(ttl).
+      - When omitted, the key must be permanent, so an existing TTL is removed.
+    type: int
+    version_added: 0.1.0
+  refresh_ttl:
+    description:
+      - Reset the TTL of a key that already holds O(value) to O(ttl) on every run (a heartbeat).
+        The task then always reports a change. Uses etcd's TTL refresh, which does not notify watchers.
+      - Requires O(ttl).
+    type: bool
+    default: false
+    version_added: 0.1.0
+  sensitive:
+    description:
+      - Treat the value as secret; hide the old and new values in the diff, in the returned nodes
+        and in error messages, and mask O(value) in all output of the task.
+    type: bool
+    default: false
+    version_added: 0.1.0
+notes:
+  - Keys are sent URL-encoded, so spaces, V(?), V(#), V(%), V(&) and unicode are safe in keys and values.
+seealso:
+  - module: pyetcd.etcd.etcd_dir
+  - module: pyetcd.etcd.etcd_cas
+  - module: pyetcd.etcd.etcd_info
+  - plugin: pyetcd.etcd.etcd
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Set a key
+  pyetcd.etcd.etcd_key:
+    host: 127.0.0.1:2379
+    key: /config/app/port
+    value: "8080"
+
+- name: Set a key that expires after an hour unless refreshed
+  pyetcd.etcd.etcd_key:
+    key: /locks/backup
+    value: "{{ inventory_hostname }}"
+    ttl: 3600
+
+- name: Keep a heartbeat key alive on every run
+  pyetcd.etcd.etcd_key:
+    key: /alive/{{ inventory_hostname }}
+    value: up
+    ttl: 30
+    refresh_ttl: true
+
+- name: Store a secret without showing it in diffs or output
+  pyetcd.etcd.etcd_key:
+    key: /config/app/db_password
+    value: "{{ vault_db_password }}"
+    sensitive: true
+
+- name: Remove a key
+  pyetcd.etcd.etcd_key:
+    key: /config/app/legacy
+    state: absent
+
+- name: Set the connection once for every pyetcd.etcd module of a play
+  module_defaults:
+    group/pyetcd.etcd.etcd:
+      host:
+        - https://etcd1.example.com:2379
+        - https://etcd2.example.com:2379
+      ca_cert: /etc/etcd/ca.pem
+      username: app
+      password: "{{ etcd_password }}"
+  block:
+    - name: Set a key on the cluster
+      pyetcd.etcd.etcd_key:
+        key: /config/app/mode
+        value: production
+'''
+
+RETURN = r'''
+key:
+  description: The key, with a leading V(/).
+  returned: always
+  type: str
+  sample: /config/app/port
+action:
+  description:
+    - The write performed (or, in check mode, that would be performed).
+    - One of V(none), V(create), V(update), V(set_ttl), V(remove_ttl), V(refresh_ttl), V(delete).
+  returned: always
+  type: str
+  sample: update
+node:
+  description:
+    - The key after the task, as etcd answered the write; V(null) when the key does not exist
+      afterwards.
+    - In check mode, the predicted node; indexes and expiration of a write that was not made are V(null).
+    - The value is V(<hidden>) when O(sensitive=true).
+  returned: always
+  type: dict
+  sample:
+    key: /config/app/port
+    value: "8080"
+    dir: false
+    created_index: 7
+    modified_index: 12
+    ttl: null
+    expiration: null
+prev_node:
+  description:
+    - The key as read before the task; V(null) when it did not exist.
+    - The value is V(<hidden>) when O(sensitive=true).
+  returned: always
+  type: dict
+  sample:
+    key: /config/app/port
+    value: "8000"
+    dir: false
+    created_index: 7
+    modified_index: 7
+    ttl: null
+    expiration: null
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
+    CONNECTION_REQUIRED_TOGETHER,
+    client_errors,
+    client_from_module,
+    connection_argument_spec,
+    describe_error,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
+    DesiredKey,
+    KeyStateError,
+    ensure_key,
+    key_diff,
+    outcome_nodes,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec(
+            # 'key' names an etcd path, not a secret: say so to validate-modules.
+            key={'type': 'str', 'required': True, 'no_log': False},
+            value={'type': 'str'},
+            state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+            ttl={'type': 'int'},
+            refresh_ttl={'type': 'bool', 'default': False},
+            sensitive={'type': 'bool', 'default': False},
+        ),
+        required_if=[['state', 'present', ['value']], ['refresh_ttl', True, ['ttl']]],
+        required_together=CONNECTION_REQUIRED_TOGETHER,
+        supports_check_mode=True,
+    )
+    params = module.params
+    key = '/' + params['key'].lstrip('/') if params['key'] else params['key']
+    if params['sensitive'] and params['value']:
+        module.no_log_values.add(params['value'])
+    desired = DesiredKey(key=key, state=params['state'], value=params['value'], ttl=params['ttl'],
+                         refresh_ttl=params['refresh_ttl'], sensitive=params['sensitive'])
+    hide = [params['password']] + ([params['value']] if params['sensitive'] else [])
+
+    client = client_from_module(module)
+    try:
+        with client:
+            outcome = ensure_key(client, desired, check_mode=module.check_mode)
+    except (KeyStateError,) + client_errors() as exc:
+        module.fail_json(msg=describe_error(exc, key=key, hide=hide), key=key)
+
+    result = dict(changed=outcome.changed, key=key, action=outcome.plan.action, **outcome_nodes(outcome, desired))
+    if module._diff:  # pylint: disable=protected-access
+        result['diff'] = key_diff(outcome, desired)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
