@@ -23,11 +23,12 @@ Rules decided here (and documented in the module):
 * A key where a directory is wanted, or a directory where a key is wanted, is replaced only
   when ``purge`` is true (purge means "make it exactly this"); otherwise the plan fails and
   names every such conflict.
-* ``ttl`` applies to the directory at ``path`` only, with the rule of etcd_key: given, the
-  TTL is set when the directory has none or would expire later than ``ttl`` seconds from now,
-  and an existing shorter countdown is left alone (resetting it would make every run a
-  change); omitted, the directory is wanted permanent and an existing TTL is removed. Keys in
-  ``content`` are written without a TTL.
+* ``ttl`` applies to the directory at ``path`` only. Given, the TTL is set when the directory
+  has none or would expire later than ``ttl`` seconds from now, and an existing shorter
+  countdown is left alone (resetting it would make every run a change): etcd_key's rule.
+  Omitted, an existing TTL is left alone, unlike etcd_key: etcd 3.5's v2 store refuses every
+  update of an existing directory, so removing a TTL would fail there. Keys in ``content``
+  are written without a TTL.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 # Operation kinds, in the words of the v2 keys API.
 MKDIR = 'mkdir'          # PUT dir=true (with ttl when given)
-SET_DIR_TTL = 'dir_ttl'  # PUT prevExist=true on an existing directory: refresh ttl=N, or ttl None to remove it
+SET_DIR_TTL = 'dir_ttl'  # PUT dir=true prevExist=true ttl=N on an existing directory
 SET = 'set'              # PUT value=... (etcd creates missing parent directories itself)
 DELETE = 'delete'        # DELETE of one key
 RMDIR = 'rmdir'          # DELETE dir=true recursive=true of a directory and all below it
@@ -50,12 +51,19 @@ class DirPlanError(ValueError):
 
 @dataclass(frozen=True)
 class Operation:
-    """One write. ``key`` is absolute; ``value`` only for SET, ``ttl`` for MKDIR/SET_DIR_TTL."""
+    """One write. ``key`` is absolute; ``value`` only for SET, ``ttl`` for MKDIR/SET_DIR_TTL.
+
+    ``prev_index`` (SET of a changed key, DELETE) is the ``modifiedIndex`` read, and ``create``
+    (SET of a new key) asks for ``prevExist=false``: the write then fails instead of
+    overwriting a node another writer changed or created after the read.
+    """
 
     action: str
     key: str
     value: Optional[str] = None
     ttl: Optional[int] = None
+    prev_index: Optional[int] = None
+    create: bool = False
 
 
 @dataclass
@@ -92,8 +100,8 @@ class DirPlan:
 
     def diff(self, hide_values: bool = False) -> Dict[str, Any]:
         """Ansible diff dict: the trees before and after, values replaced when ``hide_values``."""
-        before = _hide(self.before) if hide_values else self.before
-        after = _hide(self.after) if hide_values else self.after
+        before = mask_tree(self.before) if hide_values else self.before
+        after = mask_tree(self.after) if hide_values else self.after
         return {
             'before': before,
             'after': after,
@@ -215,6 +223,20 @@ def flatten_node(node: Any, path: str) -> Dict[str, Optional[str]]:
     return flat
 
 
+def flatten_indexes(node: Any, path: str) -> Dict[str, Optional[int]]:
+    """Map relative path -> ``modifiedIndex`` of every node below a recursive read."""
+    indexes: Dict[str, Optional[int]] = {}
+
+    def walk(current: Any) -> None:
+        for child in _attr(current, 'children') or ():
+            indexes[_rel(path, _attr(child, 'key') or '/')] = _attr(child, 'modified_index')
+            if _attr(child, 'dir'):
+                walk(child)
+
+    walk(node)
+    return indexes
+
+
 def nest(flat: Mapping[str, Optional[str]]) -> Dict[str, Any]:
     """Nested dict (directories as dicts) from a flat relative-path map, for diffs and returns."""
     tree: Dict[str, Any] = {}
@@ -230,8 +252,9 @@ def nest(flat: Mapping[str, Optional[str]]) -> Dict[str, Any]:
     return tree
 
 
-def _hide(tree: Mapping[str, Any]) -> Dict[str, Any]:
-    return {name: _hide(value) if isinstance(value, Mapping) else HIDDEN_VALUE for name, value in tree.items()}
+def mask_tree(tree: Mapping[str, Any]) -> Dict[str, Any]:
+    """``tree`` with every key's value replaced by ``<hidden>`` (directories kept)."""
+    return {name: mask_tree(value) if isinstance(value, Mapping) else HIDDEN_VALUE for name, value in tree.items()}
 
 
 def _header(path: str, exists: bool, ttl: Optional[int]) -> str:
@@ -286,12 +309,13 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
                                'or manage it with etcd_key' % path)
         if path == '/':
             raise DirPlanError('/ is the root directory')
-        deletes.append(Operation(DELETE, path))
+        deletes.append(Operation(DELETE, path, prev_index=_attr(current, 'modified_index')))
         plan.deleted.append(path)
         plan.path_was_key = True
         current = None
 
     have = flatten_node(current, path) if current is not None else {}
+    indexes = flatten_indexes(current, path) if current is not None else {}
     plan.before = nest(have)
     plan.ttl_before = _attr(current, 'ttl') if current is not None else None
 
@@ -326,7 +350,11 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
         removed.update(rel for rel in have if rel not in wanted)
     tops = _top_level(removed)
     for rel in sorted(tops):
-        deletes.append(Operation(RMDIR if have[rel] is None else DELETE, _join(path, rel)))
+        if have[rel] is None:
+            # etcd takes no condition on a directory delete.
+            deletes.append(Operation(RMDIR, _join(path, rel)))
+        else:
+            deletes.append(Operation(DELETE, _join(path, rel), prev_index=indexes.get(rel)))
     gone = {rel for rel in have if rel in tops or _inside(rel, tops)}
     plan.deleted.extend(_join(path, rel) for rel in gone)
 
@@ -341,7 +369,8 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
         else:
             plan.updated.append(_join(path, rel))
         if value is not None:
-            writes.append(Operation(SET, _join(path, rel), value=value))
+            writes.append(Operation(SET, _join(path, rel), value=value, create=not exists,
+                                    prev_index=indexes.get(rel) if exists else None))
         elif rel not in parents:
             writes.append(Operation(MKDIR, _join(path, rel)))
 
@@ -384,9 +413,9 @@ def plan_absent(path: str, current: Any, recursive: bool = False) -> DirPlan:
 
 
 def _ttl_needs_write(current: Optional[int], wanted: Optional[int]) -> bool:
-    """The TTL rule of etcd_key: no TTL wanted -> remove one; wanted -> set if none or longer."""
+    """A TTL is written when one is wanted and the directory has none or a longer one."""
     if wanted is None:
-        return bool(current)
+        return False
     return not current or current > wanted
 
 

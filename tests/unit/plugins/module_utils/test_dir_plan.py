@@ -104,7 +104,7 @@ def test_normalize_path_refuses(raw):
 def test_missing_path_with_content_is_written_with_plain_sets_only():
     plan = plan_present('/app', None, {'a': '1', 'sub': {'x': 'x'}})
     # No mkdir: each set creates its parent directories.
-    assert plan.phases == [[Operation(SET, '/app/a', '1'), Operation(SET, '/app/sub/x', 'x')]]
+    assert plan.phases == [[Operation(SET, '/app/a', '1', create=True), Operation(SET, '/app/sub/x', 'x', create=True)]]
     assert plan.created == ['/app', '/app/a', '/app/sub', '/app/sub/x']
     assert plan.updated == [] and plan.deleted == []
     assert plan.after == {'a': '1', 'sub': {'x': 'x'}}
@@ -119,13 +119,13 @@ def test_missing_path_without_content_is_one_mkdir():
 
 def test_missing_path_with_ttl_gets_a_mkdir_before_the_sets():
     plan = plan_present('/app', None, {'a': '1'}, ttl=60)
-    assert plan.phases == [[Operation(MKDIR, '/app', ttl=60)], [Operation(SET, '/app/a', '1')]]
+    assert plan.phases == [[Operation(MKDIR, '/app', ttl=60)], [Operation(SET, '/app/a', '1', create=True)]]
     assert plan.diff()['after_header'] == '/app (ttl 60s)'
 
 
 def test_empty_dicts_are_made_with_mkdir_but_parents_of_writes_are_not():
     plan = plan_present('/app', None, {'d': {'e': {}, 'f': 'v'}, 'g': {}})
-    assert plan.phases == [[Operation(MKDIR, '/app/d/e'), Operation(SET, '/app/d/f', 'v'), Operation(MKDIR, '/app/g')]]
+    assert plan.phases == [[Operation(MKDIR, '/app/d/e'), Operation(SET, '/app/d/f', 'v', create=True), Operation(MKDIR, '/app/g')]]
 
 
 def test_matching_content_plans_nothing():
@@ -137,7 +137,7 @@ def test_matching_content_plans_nothing():
 
 def test_changed_and_new_keys_without_purge_leave_extras_alone():
     plan = plan_present('/app', APP, {'b': 'new', 'sub': {'y': 'y'}})
-    assert plan.phases == [[Operation(SET, '/app/b', 'new'), Operation(SET, '/app/sub/y', 'y')]]
+    assert plan.phases == [[Operation(SET, '/app/b', 'new', prev_index=5), Operation(SET, '/app/sub/y', 'y', create=True)]]
     assert plan.updated == ['/app/b']
     assert plan.created == ['/app/sub/y']
     assert plan.deleted == []
@@ -146,7 +146,7 @@ def test_changed_and_new_keys_without_purge_leave_extras_alone():
 
 def test_purge_deletes_extras_with_one_operation_per_removed_subtree():
     plan = plan_present('/app', APP, {'a': '1'}, purge=True)
-    assert plan.phases == [[Operation(DELETE, '/app/b'), Operation(RMDIR, '/app/empty'), Operation(RMDIR, '/app/sub')]]
+    assert plan.phases == [[Operation(DELETE, '/app/b', prev_index=5), Operation(RMDIR, '/app/empty'), Operation(RMDIR, '/app/sub')]]
     assert plan.deleted == ['/app/b', '/app/empty', '/app/sub', '/app/sub/x']
     assert plan.after == {'a': '1'}
 
@@ -174,8 +174,8 @@ def test_key_where_a_directory_is_wanted_fails_without_purge():
 def test_kind_conflicts_are_replaced_with_purge_deletes_first():
     plan = plan_present('/app', APP, {'a': {'inner': 'v'}, 'b': 'old', 'sub': 'flat', 'empty': {}}, purge=True)
     assert plan.phases == [
-        [Operation(DELETE, '/app/a'), Operation(RMDIR, '/app/sub')],
-        [Operation(SET, '/app/a/inner', 'v'), Operation(SET, '/app/sub', 'flat')],
+        [Operation(DELETE, '/app/a', prev_index=5), Operation(RMDIR, '/app/sub')],
+        [Operation(SET, '/app/a/inner', 'v', create=True), Operation(SET, '/app/sub', 'flat', create=True)],
     ]
     assert plan.deleted == ['/app/a', '/app/sub', '/app/sub/x']
     # Replaced nodes reappear with the other kind: they count as created, not updated.
@@ -194,19 +194,19 @@ def test_path_that_is_a_key():
     with pytest.raises(DirPlanError, match='/app is a key, not a directory'):
         plan_present('/app', current, {'a': '1'})
     plan = plan_present('/app', current, {'a': '1'}, purge=True)
-    assert plan.phases == [[Operation(DELETE, '/app')], [Operation(SET, '/app/a', '1')]]
+    assert plan.phases == [[Operation(DELETE, '/app', prev_index=5)], [Operation(SET, '/app/a', '1', create=True)]]
     assert plan.diff()['before_header'] == '/app (a key)'
 
 
-def test_ttl_rule_follows_etcd_key():
+def test_ttl_rule():
     shorter = node(dirn('/app', key('/app/a', '1'), ttl=30))
     assert not plan_present('/app', shorter, {'a': '1'}, ttl=60).changed
     longer = node(dirn('/app', key('/app/a', '1'), ttl=300))
     assert plan_present('/app', longer, {'a': '1'}, ttl=60).operations == [Operation(SET_DIR_TTL, '/app', ttl=60)]
     permanent = node(dirn('/app', key('/app/a', '1')))
     assert plan_present('/app', permanent, {'a': '1'}, ttl=60).operations == [Operation(SET_DIR_TTL, '/app', ttl=60)]
-    # Without ttl the directory is wanted permanent: the TTL goes.
-    assert plan_present('/app', shorter, {'a': '1'}).operations == [Operation(SET_DIR_TTL, '/app', ttl=None)]
+    # Without ttl an existing TTL is left alone (etcd 3.5 could not remove it anyway).
+    assert not plan_present('/app', shorter, {'a': '1'}).changed
 
 
 def test_key_ttls_below_the_path_are_not_managed():

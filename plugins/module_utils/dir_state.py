@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bring an etcd directory to a declared state: the logic behind the etcd_dir module.
+
+One quorum recursive read, a pure plan (:mod:`dir_plan`), then the planned writes through the
+one client, so every request reuses the client's keep-alive connections. The writes of one
+phase touch disjoint keys, so they are sent from a small thread pool (the client is
+thread-safe): etcd batches concurrent proposals into one raft round, which is what makes a
+thousand keys in one task fast. A run with nothing to change sends exactly one request.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import (
+    DELETE, MKDIR, RMDIR, SET, SET_DIR_TTL, DirPlan, Operation, content_value, flatten_content, mask_tree,
+    normalize_path, plan_absent, plan_present,
+)
+
+DEFAULT_CONCURRENCY = 8
+
+
+class DirWriteError(Exception):
+    """A planned write failed. ``done`` writes were applied before it (the run is partial).
+
+    ``str()`` is one line: the failing operation and key, how far the run got, and the cause.
+    """
+
+    def __init__(self, operation: Operation, cause: BaseException, done: int, total: int):
+        self.operation = operation
+        self.cause = cause
+        self.done = done
+        self.total = total
+        super().__init__('%s: %s' % (self.progress, cause))
+
+    @property
+    def progress(self) -> str:
+        """How far the run got, for the failure message."""
+        if not self.done:
+            return '%s of %s failed; no write was applied' % (self.operation.action, self.operation.key)
+        return ('%s of %s failed after %d of %d writes were applied; a re-run completes the rest'
+                % (self.operation.action, self.operation.key, self.done, self.total))
+
+
+@dataclass
+class DirOutcome:
+    """What ensure_dir planned and, unless in check mode, did."""
+
+    plan: DirPlan
+    writes: int = 0
+    results: List[Any] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.plan.changed
+
+
+def _write_errors() -> tuple:
+    # What a write can raise: etcd's and the network's errors, and the client's own refusal.
+    return (etcd_exc.EtcdException, etcd_exc.ClientException)
+
+
+def read_tree(client: Any, path: str) -> Any:
+    """Read ``path`` recursively (quorum, so a stale follower cannot hide a needed write).
+
+    Returns the ResponseNode, or None when nothing exists at ``path``.
+    """
+    try:
+        return client.read(path, recursive=True, quorum=True).node
+    except etcd_exc.EtcdKeyNotFound:
+        return None
+
+
+def send(client: Any, op: Operation) -> Any:
+    """Send one planned operation; returns the client's EtcdResult.
+
+    SET: PUT value with prevExist=false (new key) or prevIndex (changed key). MKDIR: PUT
+    dir=true prevExist=false [ttl]. SET_DIR_TTL: refresh the TTL, or remove it (ttl None).
+    DELETE: DELETE prevIndex. RMDIR: DELETE dir=true recursive=true.
+    """
+    if op.action == SET:
+        if op.create:
+            return client.write(op.key, op.value, prev_exist=False)
+        return client.write(op.key, op.value, prev_index=op.prev_index)
+    if op.action == MKDIR:
+        return client.mkdir(op.key, ttl=op.ttl)
+    if op.action == SET_DIR_TTL:
+        return client.update_ttl(op.key, op.ttl)
+    if op.action == DELETE:
+        return client.delete(op.key, prev_index=op.prev_index)
+    if op.action == RMDIR:
+        return client.rmdir(op.key, recursive=True)
+    raise ValueError('unknown operation %r' % (op.action,))
+
+
+def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) -> List[Any]:
+    """Send the plan's operations phase by phase; returns the results in plan order.
+
+    Within a phase up to ``concurrency`` requests are in flight. After the first failure no
+    new request is started (those in flight finish) and :class:`DirWriteError` is raised with
+    the number of writes that were applied.
+    """
+    total = len(plan.operations)
+    results: List[Any] = []
+    for phase in plan.phases:
+        workers = max(1, min(concurrency, len(phase)))
+        if workers == 1:
+            for op in phase:
+                try:
+                    results.append(send(client, op))
+                except _write_errors() as exc:
+                    raise DirWriteError(op, exc, len(results), total) from exc
+            continue
+        results.extend(_run_phase(client, phase, workers, len(results), total))
+    return results
+
+
+def _run_phase(client: Any, phase: List[Operation], workers: int, done_before: int, total: int) -> List[Any]:
+    stop = threading.Event()
+    lock = threading.Lock()
+    failures: List[tuple] = []
+    done = [0]
+    slots: List[Any] = [None] * len(phase)
+
+    def run(index: int) -> None:
+        if stop.is_set():
+            return
+        op = phase[index]
+        try:
+            slots[index] = send(client, op)
+        except _write_errors() as exc:
+            stop.set()
+            with lock:
+                failures.append((index, op, exc))
+            return
+        with lock:
+            done[0] += 1
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # list() waits for every task and re-raises anything that is not an etcd error.
+        list(pool.map(run, range(len(phase))))
+    if failures:
+        _index, op, exc = min(failures, key=lambda item: item[0])
+        raise DirWriteError(op, exc, done_before + done[0], total) from exc
+    return slots
+
+
+def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional[Dict[str, Any]] = None,
+               purge: bool = False, ttl: Optional[int] = None, recursive: bool = False,
+               check_mode: bool = False, concurrency: int = DEFAULT_CONCURRENCY) -> DirOutcome:
+    """Read once, plan, and (unless ``check_mode``) write.
+
+    Raises DirPlanError for content or state that cannot be planned, DirWriteError when a
+    write fails, and the client's exceptions when the read fails.
+    """
+    if content is not None and state == 'present':
+        # Refuse bad content before talking to etcd at all.
+        flatten_content(content, normalize_path(path))
+    current = read_tree(client, path)
+    if state == 'absent':
+        plan = plan_absent(path, current, recursive=recursive)
+    else:
+        plan = plan_present(path, current, content, purge=purge, ttl=ttl)
+    outcome = DirOutcome(plan)
+    if check_mode or not plan.changed:
+        return outcome
+    outcome.results = execute(client, plan, concurrency)
+    outcome.writes = len(outcome.results)
+    return outcome
+
+
+def dir_result(outcome: DirOutcome, diff: bool = False, sensitive: bool = False) -> Dict[str, Any]:
+    """The module's return values (see RETURN of etcd_dir)."""
+    plan = outcome.plan
+    result: Dict[str, Any] = {
+        'changed': plan.changed,
+        'path': plan.path,
+        'created': plan.created,
+        'updated': plan.updated,
+        'deleted': plan.deleted,
+        'writes': outcome.writes,
+        'planned_writes': len(plan.operations),
+    }
+    if diff:
+        result['diff'] = plan.diff(hide_values=sensitive)
+    return result
+
+
+def masked_invocation(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The task's arguments with every value of ``content`` replaced, for ``sensitive=true``.
+
+    Returned as the module's ``invocation`` so that ``-vvv`` output does not show the values.
+    (Adding them to ``no_log_values`` instead would mask every occurrence of a short value
+    such as ``1`` inside key paths of the result.)
+    """
+    args = dict(params)
+    if isinstance(args.get('content'), dict):
+        args['content'] = mask_tree(args['content'])
+    return {'module_args': args}
+
+
+def present_only_options(params: Dict[str, Any]) -> Optional[str]:
+    """A message when an option is given that the chosen ``state`` does not use, else None."""
+    if params.get('state') == 'absent':
+        given = [name for name in ('content', 'ttl') if params.get(name) is not None]
+        given += ['purge'] if params.get('purge') else []
+        if given:
+            return '%s only apply to state=present' % ', '.join(given)
+    elif params.get('recursive'):
+        return 'recursive only applies to state=absent'
+    return None
+
+
+def content_secrets(content: Any) -> List[str]:
+    """Every value of ``content`` as it would be stored, to scrub from error messages."""
+    found: List[str] = []
+    if isinstance(content, dict):
+        for value in content.values():
+            if isinstance(value, dict):
+                found.extend(content_secrets(value))
+            else:
+                try:
+                    found.append(content_value(value, ''))
+                except ValueError:
+                    continue
+    return found

@@ -1,0 +1,290 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: etcd_dir
+short_description: Manage an etcd v2 directory and, declaratively, the keys below it
+version_added: 0.1.0
+description:
+  - Makes a directory of etcd's v2 keys API exist (optionally with a TTL) or not exist.
+  - With O(content), also makes the keys and sub-directories below it hold the given tree, and
+    with O(purge=true) removes whatever is below the directory and not in O(content).
+  - The whole directory is read once (a recursive quorum read) and compared with the wanted
+    state; only the differences are written. A run with nothing to change sends exactly one
+    request and reports no change.
+  - The writes go through one connection pool, several at a time (O(concurrency)), so a
+    thousand keys in one task take about a second instead of the minutes a loop of
+    M(pyetcd.etcd.etcd_key) tasks would need.
+  - New keys are written with C(prevExist=false) and changed or purged keys with the
+    C(modifiedIndex) that was read, so a key another writer changed after the read is not
+    overwritten: the task then fails naming that key.
+author:
+  - pyetcd.etcd contributors
+extends_documentation_fragment:
+  - pyetcd.etcd.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads the directory and reports what would be created, updated and deleted; nothing is written.
+  diff_mode:
+    support: full
+    description:
+      - Shows the tree below O(path) before and after as nested dictionaries, and the directory's TTL in the headers.
+      - Values are shown as V(<hidden>) when O(sensitive=true).
+  idempotent:
+    support: full
+    description: A re-run with the same options performs one read and no write and reports no change.
+  action_group:
+    support: full
+    membership:
+      - pyetcd.etcd.etcd
+options:
+  path:
+    description:
+      - Path of the directory, for example V(/config/app). A missing leading V(/) is added.
+      - V(/) is the root directory; it can be given O(content) but cannot be removed or get a TTL.
+    type: str
+    required: true
+    version_added: 0.1.0
+  state:
+    description:
+      - V(present) makes the directory exist (with O(content) when given); V(absent) removes it if it exists.
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: 0.1.0
+  content:
+    description:
+      - The tree wanted below O(path). A dictionary is a directory (an empty dictionary an empty
+        directory); any other value is a key.
+      - Strings are stored as given. Integers and floats are stored as their decimal text, and
+        booleans as V(true) or V(false). A null value, a list or any other type is refused with
+        a message naming the key; pass lists and structures as JSON text, for example
+        V({{ ports | to_json }}).
+      - Names are single path segments. Names containing V(/), empty names, V(.) and V(..) are
+        refused, and so are names starting with V(_): etcd hides such nodes from directory
+        listings, so a recursive read could never see them (manage them with M(pyetcd.etcd.etcd_key)).
+      - Keys and directories already below O(path) that are not in O(content) are left alone
+        unless O(purge=true).
+      - Only used with O(state=present).
+    type: dict
+    version_added: 0.1.0
+  purge:
+    description:
+      - Delete every key and directory below O(path) that is not in O(content), so the directory
+        holds exactly O(content). Requires O(content); V({}) empties the directory.
+      - Also allows replacing a key by a directory (or a directory by a key) where O(content)
+        wants the other kind, including a key at O(path) itself. Without O(purge) such a conflict
+        fails the task and names every conflicting node; nothing is written.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  recursive:
+    description:
+      - With O(state=absent), remove the directory together with everything below it.
+      - Without it, a directory that is not empty is not removed and the task fails.
+    type: bool
+    default: false
+    version_added: 0.1.0
+  ttl:
+    description:
+      - Seconds after which etcd deletes the directory (and everything below it). Must be at least V(1).
+      - A new directory is created with this TTL. An existing directory that already expires within
+        O(ttl) seconds is left alone, so a re-run does not push the expiry forward and reports no change
+        (the rule of M(pyetcd.etcd.etcd_key)); one that expires later, or never, gets the TTL set.
+      - etcd 3.5 refuses to change the TTL of an existing directory in its v2 API (3.4 accepts it);
+        there the task fails saying so, and nothing is written.
+      - When omitted, the TTL of an existing directory is left as it is (unlike M(pyetcd.etcd.etcd_key),
+        which removes it, because etcd 3.5 could not).
+      - Applies to the directory at O(path) only; keys written from O(content) have no TTL.
+    type: int
+    version_added: 0.1.0
+  sensitive:
+    description:
+      - Treat the values of O(content) as secret. They are shown as V(<hidden>) in the diff, in
+        error messages and in the task's arguments echoed back by the module (as with C(-vvv)).
+    type: bool
+    default: false
+    version_added: 0.1.0
+  concurrency:
+    description:
+      - How many writes are sent at the same time when many keys change. V(1) sends them one after another.
+      - The writes of one step touch distinct keys, so their order does not matter. Deletions always come
+        before the writes that replace them.
+    type: int
+    default: 8
+    version_added: 0.1.0
+notes:
+  - etcd's v2 API has no transactions. If a write fails part way, the writes before it stay
+    applied; the task fails, says how many were done, and a re-run completes the rest.
+  - The TTLs of keys below O(path) are not managed. A key rewritten because its value changed loses its TTL.
+seealso:
+  - module: pyetcd.etcd.etcd_key
+  - module: pyetcd.etcd.etcd_cas
+  - module: pyetcd.etcd.etcd_info
+  - plugin: pyetcd.etcd.etcd
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Make sure a directory exists
+  pyetcd.etcd.etcd_dir:
+    host: 127.0.0.1:2379
+    path: /config/app
+
+- name: Publish the configuration of a service as a tree of keys
+  pyetcd.etcd.etcd_dir:
+    path: /config/app
+    content:
+      port: 8080
+      debug: false
+      database:
+        host: db1.example.com
+        name: app
+      features: {}
+
+- name: Make the directory hold exactly this content, removing anything else below it
+  pyetcd.etcd.etcd_dir:
+    path: /config/app
+    content:
+      port: "8080"
+      backends: '{{ ["10.0.0.1", "10.0.0.2"] | to_json }}'
+    purge: true
+
+- name: Publish secrets without showing them in diffs or output
+  pyetcd.etcd.etcd_dir:
+    path: /secrets/app
+    content:
+      db_password: "{{ vault_db_password }}"
+    sensitive: true
+
+- name: A session directory that etcd removes after ten minutes
+  pyetcd.etcd.etcd_dir:
+    path: /sessions/deploy
+    ttl: 600
+
+- name: Remove a directory and everything below it
+  pyetcd.etcd.etcd_dir:
+    path: /config/legacy
+    state: absent
+    recursive: true
+'''
+
+RETURN = r'''
+path:
+  description: The directory, with a leading V(/) and no trailing V(/).
+  returned: always
+  type: str
+  sample: /config/app
+created:
+  description:
+    - Every key and directory that did not exist and exists after the task (or would, in check mode),
+      including O(path) itself and directories created implicitly by their keys. Sorted.
+    - A node replaced by a node of the other kind is listed here and in RV(deleted).
+  returned: always
+  type: list
+  elements: str
+  sample: [/config/app, /config/app/database, /config/app/database/host, /config/app/port]
+updated:
+  description: Every key whose value changed (or would change, in check mode). Sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [/config/app/port]
+deleted:
+  description:
+    - Every key and directory that existed and does not exist after the task (or would not, in check mode),
+      including everything below a removed directory. Sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [/config/app/legacy, /config/app/old, /config/app/old/flag]
+writes:
+  description: Number of write requests sent. V(0) in check mode and when nothing changed.
+  returned: always
+  type: int
+  sample: 3
+planned_writes:
+  description:
+    - Number of write requests the plan needs. One request can create many nodes (a key creates its
+      parent directories) or delete many (a recursive directory delete).
+  returned: always
+  type: int
+  sample: 3
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
+    CONNECTION_REQUIRED_TOGETHER,
+    client_errors,
+    client_from_module,
+    connection_argument_spec,
+    describe_error,
+    redact,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, flatten_content, normalize_path
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
+    DEFAULT_CONCURRENCY,
+    DirWriteError,
+    content_secrets,
+    dir_result,
+    ensure_dir,
+    masked_invocation,
+    present_only_options,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec(
+            path={'type': 'str', 'required': True},
+            state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+            content={'type': 'dict'},
+            purge={'type': 'bool', 'default': False},
+            recursive={'type': 'bool', 'default': False},
+            ttl={'type': 'int'},
+            sensitive={'type': 'bool', 'default': False},
+            concurrency={'type': 'int', 'default': DEFAULT_CONCURRENCY},
+        ),
+        required_if=[['purge', True, ['content']]],
+        required_together=CONNECTION_REQUIRED_TOGETHER,
+        supports_check_mode=True,
+    )
+    params = module.params
+    extra = {'invocation': masked_invocation(params)} if params['sensitive'] else {}
+    hide = [params['password']] + (content_secrets(params['content']) if params['sensitive'] else [])
+    try:
+        path = normalize_path(params['path'])
+        misplaced = present_only_options(params)
+        if misplaced:
+            module.fail_json(msg='%s: %s' % (path, misplaced), path=path, **extra)
+        if params['content'] is not None:
+            # Refuse bad content before connecting: the message is about the task, not etcd.
+            flatten_content(params['content'], path)
+    except DirPlanError as exc:
+        module.fail_json(msg=str(exc), **extra)
+
+    client = client_from_module(module)
+    try:
+        with client:
+            endpoint = client.current_endpoint
+            outcome = ensure_dir(client, path, state=params['state'], content=params['content'], purge=params['purge'],
+                                 ttl=params['ttl'], recursive=params['recursive'], check_mode=module.check_mode,
+                                 concurrency=params['concurrency'])
+    except DirPlanError as exc:
+        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), path=path, **extra)
+    except DirWriteError as exc:
+        module.fail_json(msg='%s (%s)' % (describe_error(exc.cause, key=exc.operation.key, hide=hide), exc.progress),
+                         changed=exc.done > 0, path=path, writes=exc.done, **extra)
+    except client_errors() as exc:
+        module.fail_json(msg=describe_error(exc, key=path, hide=hide), path=path, **extra)
+    module.exit_json(**dir_result(outcome, diff=module._diff, sensitive=params['sensitive']), **extra)  # pylint: disable=protected-access
+
+
+if __name__ == '__main__':
+    main()
