@@ -1,0 +1,233 @@
+"""etcd_dir against a real etcd (3.5 and 3.4): the module logic and the module process.
+
+State is verified by reading etcd's HTTP API directly, and request counts by etcd's own store
+counters, never through the code under test.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, plan_present
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import DirWriteError, ensure_dir, execute, read_tree
+from tests.modules.etcd_store_stats import StoreDelta
+from tests.modules.module_process import run_module
+
+
+def raw_tree(server, path):
+    """The tree below ``path`` as {name: value or subtree}, read with plain HTTP; None if missing."""
+    answer = requests.get(server.url + '/v2/keys' + requests.utils.quote(path, safe='/'),
+                          params={'recursive': 'true'}, timeout=5)
+    if answer.status_code == 404:
+        return None
+    node = answer.json()['node']
+
+    def walk(current):
+        return {child['key'].rsplit('/', 1)[-1]: walk(child) if child.get('dir') else child['value']
+                for child in current.get('nodes', [])}
+    return walk(node) if node.get('dir') else node['value']
+
+
+def raw_node(server, path):
+    return requests.get(server.url + '/v2/keys' + requests.utils.quote(path, safe='/'), timeout=5).json().get('node')
+
+
+CONTENT = {'port': 8080, 'debug': False, 'name': 'app one', 'db': {'host': 'db1', 'opts': {}}}
+STORED = {'port': '8080', 'debug': 'false', 'name': 'app one', 'db': {'host': 'db1', 'opts': {}}}
+
+
+def test_creates_the_tree_then_a_rerun_is_one_read_and_no_write(client, etcd_server, key_prefix):
+    outcome = ensure_dir(client, key_prefix, content=CONTENT)
+    assert outcome.changed
+    assert raw_tree(etcd_server, key_prefix) == STORED
+    assert outcome.plan.created == sorted([key_prefix] + [key_prefix + p for p in (
+        '/port', '/debug', '/name', '/db', '/db/host', '/db/opts')])
+    with StoreDelta(etcd_server.url) as delta:
+        again = ensure_dir(client, key_prefix, content=CONTENT)
+    assert not again.changed and again.writes == 0
+    assert (delta.reads, delta.writes) == (1, 0)
+
+
+def test_updates_only_what_differs(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content=CONTENT)
+    with StoreDelta(etcd_server.url) as delta:
+        outcome = ensure_dir(client, key_prefix, content={'port': 9090, 'db': {'host': 'db1', 'user': 'u'}})
+    assert outcome.plan.updated == [key_prefix + '/port']
+    assert outcome.plan.created == [key_prefix + '/db/user']
+    assert delta.writes == 2 and delta.reads == 1
+    tree = raw_tree(etcd_server, key_prefix)
+    assert tree['port'] == '9090' and tree['db']['user'] == 'u' and tree['name'] == 'app one'
+
+
+def test_purge_removes_what_is_not_in_content(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content=CONTENT)
+    outcome = ensure_dir(client, key_prefix, content={'port': '8080', 'db': {}}, purge=True)
+    assert raw_tree(etcd_server, key_prefix) == {'port': '8080', 'db': {}}
+    assert outcome.plan.deleted == sorted(key_prefix + p for p in ('/debug', '/name', '/db/host', '/db/opts'))
+    assert not ensure_dir(client, key_prefix, content={'port': '8080', 'db': {}}, purge=True).changed
+
+
+def test_kind_conflict_fails_and_writes_nothing_without_purge(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content=CONTENT)
+    with StoreDelta(etcd_server.url) as delta:
+        with pytest.raises(DirPlanError, match=r'%s/db \(directory, wanted key\)' % key_prefix):
+            ensure_dir(client, key_prefix, content={'db': 'flat', 'port': 1})
+    assert delta.writes == 0
+    assert raw_tree(etcd_server, key_prefix) == STORED
+    ensure_dir(client, key_prefix, content={'db': 'flat', 'port': {'n': 1}}, purge=True)
+    assert raw_tree(etcd_server, key_prefix) == {'db': 'flat', 'port': {'n': '1'}}
+
+
+def test_check_mode_plans_but_writes_nothing(client, etcd_server, key_prefix):
+    with StoreDelta(etcd_server.url) as delta:
+        outcome = ensure_dir(client, key_prefix, content=CONTENT, check_mode=True)
+    assert outcome.changed and outcome.writes == 0
+    assert (delta.reads, delta.writes) == (0, 0)  # the path is missing: the one get fails
+    assert raw_tree(etcd_server, key_prefix) is None
+
+
+def test_absent(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content=CONTENT)
+    with pytest.raises(DirPlanError, match='is not empty'):
+        ensure_dir(client, key_prefix, state='absent')
+    assert raw_tree(etcd_server, key_prefix) == STORED
+    outcome = ensure_dir(client, key_prefix, state='absent', recursive=True)
+    assert key_prefix + '/db/host' in outcome.plan.deleted
+    assert raw_tree(etcd_server, key_prefix) is None
+    assert not ensure_dir(client, key_prefix, state='absent', recursive=True).changed
+
+
+def test_awkward_names_and_values_round_trip(client, etcd_server, key_prefix):
+    content = {'with space': 'a b', 'q?mark': '?', 'hash#': '#', 'per%cent': '%', 'amp&': '&', 'ünï': '键'}
+    ensure_dir(client, key_prefix, content=content)
+    assert raw_tree(etcd_server, key_prefix) == content
+    assert not ensure_dir(client, key_prefix, content=content).changed
+
+
+def test_new_directory_gets_the_ttl_and_a_rerun_keeps_its_countdown(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content={'a': '1'}, ttl=300)
+    assert 0 < raw_node(etcd_server, key_prefix)['ttl'] <= 300
+    assert not ensure_dir(client, key_prefix, content={'a': '1'}, ttl=300).changed
+    # Omitted ttl leaves an existing TTL alone.
+    assert not ensure_dir(client, key_prefix, content={'a': '1'}).changed
+    assert 'ttl' in raw_node(etcd_server, key_prefix)
+
+
+def test_setting_a_ttl_on_an_existing_directory(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content={'a': '1'})
+    if etcd_server.version == '3.5':
+        # etcd 3.5's v2 store refuses any update of an existing directory.
+        with pytest.raises(DirWriteError, match='cannot change the TTL of an existing directory'):
+            ensure_dir(client, key_prefix, content={'a': '1'}, ttl=120)
+        assert 'ttl' not in raw_node(etcd_server, key_prefix)
+    else:
+        assert ensure_dir(client, key_prefix, content={'a': '1'}, ttl=120).changed
+        assert 0 < raw_node(etcd_server, key_prefix)['ttl'] <= 120
+        assert raw_tree(etcd_server, key_prefix) == {'a': '1'}
+
+
+def test_a_key_changed_after_the_read_is_not_overwritten(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content={'a': '1', 'b': '1'})
+    plan = plan_present(key_prefix, read_tree(client, key_prefix), {'a': '2'})
+    client.write(key_prefix + '/a', 'someone else')
+    with pytest.raises(DirWriteError) as err:
+        execute(client, plan)
+    assert err.value.operation.key == key_prefix + '/a'
+    assert 'no write was applied' in str(err.value)
+    assert raw_tree(etcd_server, key_prefix)['a'] == 'someone else'
+
+
+def test_a_key_created_after_the_read_is_not_overwritten(client, etcd_server, key_prefix):
+    plan = plan_present(key_prefix, read_tree(client, key_prefix), {'a': 'mine'})
+    client.write(key_prefix + '/a', 'theirs')
+    with pytest.raises(DirWriteError, match='/a'):
+        execute(client, plan)
+    assert raw_tree(etcd_server, key_prefix) == {'a': 'theirs'}
+
+
+def test_a_failure_part_way_reports_how_many_writes_were_applied(client, etcd_server, key_prefix):
+    content = {'k%02d' % i: str(i) for i in range(20)}
+    plan = plan_present(key_prefix, None, content)
+    client.write(key_prefix + '/k19', 'theirs')
+    with pytest.raises(DirWriteError) as err:
+        execute(client, plan, concurrency=1)
+    assert (err.value.done, err.value.total) == (19, 20)
+    assert 'after 19 of 20 writes were applied' in str(err.value)
+    ensure_dir(client, key_prefix, content=content, purge=True)
+    assert raw_tree(etcd_server, key_prefix) == content
+
+
+def test_a_thousand_keys_in_one_run(client, etcd_server, key_prefix):
+    content = {'d%d' % d: {'k%03d' % k: 'value %d/%d' % (d, k) for k in range(100)} for d in range(10)}
+    outcome = ensure_dir(client, key_prefix, content=content)
+    assert outcome.writes == 1000
+    assert raw_tree(etcd_server, key_prefix) == content
+    with StoreDelta(etcd_server.url) as delta:
+        assert not ensure_dir(client, key_prefix, content=content, purge=True).changed
+    assert (delta.reads, delta.writes) == (1, 0)
+
+
+def test_root_directory_content(client, etcd_server, key_prefix):
+    name = key_prefix.strip('/')
+    outcome = ensure_dir(client, '/', content={name: {'x': '1'}})
+    assert outcome.plan.created == [key_prefix, key_prefix + '/x']
+    assert raw_tree(etcd_server, key_prefix) == {'x': '1'}
+
+
+# ------------------------------------------------------------------ the module process
+
+def test_module_check_diff_and_rerun(etcd_server, key_prefix):
+    args = {'host': [etcd_server.url], 'path': key_prefix, 'content': CONTENT}
+    checked = run_module('etcd_dir', args, check=True, diff=True)
+    assert checked['changed'] and checked['writes'] == 0 and checked['planned_writes'] == 5
+    assert checked['diff']['before'] == {} and checked['diff']['after'] == STORED
+    assert checked['diff']['before_header'] == '%s (absent)' % key_prefix
+    assert raw_tree(etcd_server, key_prefix) is None
+    done = run_module('etcd_dir', args)
+    assert done['changed'] and done['writes'] == 5 and 'diff' not in done
+    assert raw_tree(etcd_server, key_prefix) == STORED
+    again = run_module('etcd_dir', args, diff=True)
+    assert not again['changed'] and again['diff']['before'] == again['diff']['after'] == STORED
+
+
+def test_module_sensitive_hides_values_everywhere(etcd_server, key_prefix):
+    args = {'host': [etcd_server.url], 'path': key_prefix, 'content': {'pw': 's3cr3t-value', 'n': {'t': 'tok3n'}},
+            'sensitive': True}
+    result = run_module('etcd_dir', args, diff=True)
+    assert result['changed']
+    text = repr(result)
+    assert 's3cr3t' not in text and 'tok3n' not in text
+    assert result['diff']['after'] == {'pw': '<hidden>', 'n': {'t': '<hidden>'}}
+    assert result['invocation']['module_args']['content'] == {'pw': '<hidden>', 'n': {'t': '<hidden>'}}
+    assert raw_tree(etcd_server, key_prefix) == {'pw': 's3cr3t-value', 'n': {'t': 'tok3n'}}
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'content': {'a': None}}, "content key {p}/a is null"),
+    ({'content': {'a': [1, 2]}}, 'content key {p}/a is a list'),
+    ({'content': {'_h': 'x'}}, 'starts with "_"'),
+    ({'state': 'absent', 'content': {}}, '{p}: content only apply to state=present'),
+    ({'recursive': True}, '{p}: recursive only applies to state=absent'),
+    ({'purge': True}, 'purge is True but all of the following are missing: content'),
+])
+def test_module_refuses_bad_options_before_connecting(key_prefix, args, message):
+    # Port 1 on loopback refuses connections: these must fail before any connection attempt.
+    result = run_module('etcd_dir', dict({'host': ['127.0.0.1:1'], 'path': key_prefix}, **args))
+    assert result['failed']
+    assert message.format(p=key_prefix) in result['msg']
+
+
+def test_module_unreachable_endpoint(key_prefix):
+    result = run_module('etcd_dir', {'host': ['127.0.0.1:1'], 'path': key_prefix, 'timeout': 2})
+    assert result['failed']
+    assert result['msg'].startswith('unreachable')
+    assert 'http://127.0.0.1:1' in result['msg'] and key_prefix in result['msg']
+    assert '\n' not in result['msg']
+
+
+def test_module_conflict_message(etcd_server, key_prefix):
+    requests.put(etcd_server.url + '/v2/keys' + key_prefix + '/a', data={'value': 'x'}, timeout=5)
+    result = run_module('etcd_dir', {'host': [etcd_server.url], 'path': key_prefix, 'content': {'a': {'b': '1'}}})
+    assert result['failed']
+    assert result['msg'] == ('content of {p} conflicts with what is there: {p}/a (key, wanted directory); '
+                             'set purge: true to replace them (etcd at {u})').format(p=key_prefix, u=etcd_server.url)
