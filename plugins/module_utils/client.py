@@ -434,12 +434,14 @@ class Client:
         try:
             data = json.loads(answer.text)
         except ValueError:
-            if answer.status == 404 and api:
+            # Go's default plain-text 404 is what etcd answers for v2 paths without --enable-v2.
+            if answer.status == 404 and api and answer.text.strip() == '404 page not found':
                 raise EtcdV2NotEnabled(key=subject, status=404, endpoint=answer.endpoint) from None
             if answer.status == 401:
                 raise exception_for({'message': 'unauthorized: %s' % answer.text.strip()[:80]}, 401, answer.endpoint) from None
-            raise EtcdInvalidResponse('answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text), key=subject,
-                                      status=answer.status, endpoint=answer.endpoint) from None
+            raise EtcdInvalidResponse('answer is not JSON (HTTP %d), is this an etcd member? It began %.60r'
+                                      % (answer.status, answer.text.strip()), key=subject, status=answer.status,
+                                      endpoint=answer.endpoint) from None
         if not isinstance(data, dict):
             raise EtcdInvalidResponse('answer is not a JSON object (HTTP %d): %.60r' % (answer.status, answer.text),
                                       key=subject, status=answer.status, endpoint=answer.endpoint)
