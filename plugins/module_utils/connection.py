@@ -238,10 +238,16 @@ def error_category(exc: BaseException) -> str:
     return 'error'
 
 
+_TIMEOUT_WORDS = re.compile(r'no (connection|answer) within|timed out|timeout', re.I)
+
+
 def _looks_like_timeout(exc: BaseException) -> bool:
+    # A connection failure is a timeout only when every member timed out; a mix of refused
+    # and silent members is "unreachable".
     reasons = [str(reason) for _endpoint, reason in (getattr(exc, 'attempts', None) or [])]
-    text = ' '.join(reasons) if reasons else str(exc)
-    return 'timed out' in text.lower() or 'timeout' in text.lower()
+    if not reasons:
+        return bool(_TIMEOUT_WORDS.search(str(exc)))
+    return all(_TIMEOUT_WORDS.search(reason) for reason in reasons)
 
 
 def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable[Optional[str]] = ()) -> str:
