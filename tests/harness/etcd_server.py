@@ -180,11 +180,34 @@ class EtcdServer:
                 self.process.wait(timeout=30)
 
     def freeze(self) -> None:
-        """SIGSTOP: the socket still accepts connections but nothing answers."""
+        """SIGSTOP: the socket still accepts connections but nothing answers.
+
+        Returns once the kernel reports the process stopped: the signal is delivered
+        asynchronously, and a request sent in between would still be answered.
+        """
         self.kill(signal.SIGSTOP)
+        self._wait_state(stopped=True)
+
+    def _wait_state(self, stopped: bool, timeout: float = 5.0) -> None:
+        """Wait until /proc says the process is (or is no longer) stopped; no-op without /proc."""
+        if self.process is None:
+            return
+        stat = '/proc/%d/stat' % self.process.pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(stat, encoding='ascii', errors='replace') as handle:
+                    state = handle.read().rsplit(')', 1)[1].split()[0]
+            except (OSError, IndexError):
+                return
+            if (state in ('T', 't')) == stopped:
+                return
+            time.sleep(0.005)
 
     def thaw(self) -> None:
+        """SIGCONT, and wait until the process runs again."""
         self.kill(signal.SIGCONT)
+        self._wait_state(stopped=False)
 
     def stop(self) -> None:
         if self.process is not None:
