@@ -18,11 +18,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pyetcd-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/pyetcd/etcd"
 mkdir -p "$dest"
-tar -C "$root" -cf - \
-    --exclude=./.venv --exclude=./.git --exclude=./.cache --exclude=./build \
-    --exclude=./tests/output --exclude=./bench/results/raw \
-    --exclude=__pycache__ --exclude=.pytest_cache --exclude=.hypothesis --exclude='*.pyc' \
-    . | tar -C "$dest" -xf -
+# Tracked files plus new ones git does not ignore: local venvs (bench/.venv...) and caches stay out.
+(cd "$root" && git ls-files -z --cached --others --exclude-standard) \
+    | (cd "$root" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' _) \
+    | tar -C "$root" --null -T - -cf - | tar -C "$dest" -xf -
 
 cd "$dest"
 # --venv: ansible-test builds its own pinned tool environments (pylint, pep8, yamllint, ...)
