@@ -113,7 +113,7 @@ def html_server() -> Iterator[str]:
 # -- playbooks ---------------------------------------------------------------------------------
 
 def run_playbook(playbook: str, workdir: str, extra_vars: Optional[dict] = None, extra_env: Optional[dict] = None,
-                 check: bool = True) -> subprocess.CompletedProcess:
+                 check: bool = True, args: Optional[List[str]] = None) -> subprocess.CompletedProcess:
     """Run ``playbook`` (YAML text) with ansible-playbook on localhost; return the finished process.
 
     The collection comes from the per-checkout symlink of tests/conftest.py; ANSIBLE_HOME is a
@@ -138,12 +138,12 @@ def run_playbook(playbook: str, workdir: str, extra_vars: Optional[dict] = None,
         'ANSIBLE_STDOUT_CALLBACK': 'default',
         'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json',
         'ANSIBLE_DEPRECATION_WARNINGS': '0',
-        'PYTHONWARNINGS': 'default',
     })
     env.update(extra_env or {})
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, path]
     if extra_vars:
         cmd += ['-e', json.dumps(extra_vars)]
+    cmd += list(args or [])
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False)
     if check and proc.returncode not in (0, 2):
         raise AssertionError('ansible-playbook could not run (rc %d):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
@@ -157,17 +157,21 @@ def playbook_dir() -> Iterator[str]:
 
 
 def failed_messages(output: str) -> List[str]:
-    """The ``msg`` of every failed task in ansible-playbook's default (json result) output."""
+    """The ``msg`` of every failed task in ansible-playbook's default (json result) output.
+
+    Works at any verbosity: the JSON after ``FAILED! =>`` may be one line or indented.
+    """
+    decoder = json.JSONDecoder()
     messages = []
-    for line in output.splitlines():
-        if line.startswith('fatal:') or line.startswith('failed:'):
-            start = line.find('{')
-            if start < 0:
-                continue
-            try:
-                data = json.loads(line[start:])
-            except ValueError:
-                messages.append(line)
-                continue
-            messages.append(str(data.get('msg', line)))
+    marker = 'FAILED! => '
+    position = output.find(marker)
+    while position >= 0:
+        start = position + len(marker)
+        try:
+            data, _end = decoder.raw_decode(output, start)
+        except ValueError:
+            messages.append(output[start:output.find('\n', start)])
+        else:
+            messages.append(str(data.get('msg', data)) if isinstance(data, dict) else str(data))
+        position = output.find(marker, start)
     return messages
