@@ -24,7 +24,7 @@ description:
     which reports RV(swapped=false) instead.
   - Without any condition the module sets or deletes the key unconditionally, like M(pyetcd.etcd.etcd_key).
 author:
-  - pyetcd.etcd contributors
+  - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
   - pyetcd.etcd.connection
 attributes:
@@ -39,6 +39,7 @@ attributes:
     description: Once the key holds O(value) (or is absent), a re-run reports no change and writes nothing.
   action_group:
     support: full
+    description: Connection options can be set once for the play with C(module_defaults) for C(group/pyetcd.etcd.etcd).
     membership:
       - pyetcd.etcd.etcd
 options:
@@ -249,9 +250,9 @@ def main() -> None:
     except CasPlanError as exc:
         module.fail_json(msg='%s: %s' % (key, redact(str(exc), hide)), key=key)
     client = client_from_module(module)
+    endpoint = client.current_endpoint
     try:
         with client:
-            endpoint = client.current_endpoint
             outcome = ensure_cas(client, request, check_mode=module.check_mode)
     except CasPlanError as exc:
         module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), key=key)

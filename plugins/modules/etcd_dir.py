@@ -21,9 +21,9 @@ description:
     M(pyetcd.etcd.etcd_key) tasks would need.
   - New keys are written with C(prevExist=false) and changed or purged keys with the
     C(modifiedIndex) that was read, so a key another writer changed after the read is not
-    overwritten: the task then fails naming that key.
+    overwritten; the task then fails naming that key.
 author:
-  - pyetcd.etcd contributors
+  - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
   - pyetcd.etcd.connection
 attributes:
@@ -40,6 +40,7 @@ attributes:
     description: A re-run with the same options performs one read and no write and reports no change.
   action_group:
     support: full
+    description: Connection options can be set once for the play with C(module_defaults) for C(group/pyetcd.etcd.etcd).
     membership:
       - pyetcd.etcd.etcd
 options:
@@ -66,7 +67,7 @@ options:
         a message naming the key; pass lists and structures as JSON text, for example
         V({{ ports | to_json }}).
       - Names are single path segments. Names containing V(/), empty names, V(.) and V(..) are
-        refused, and so are names starting with V(_): etcd hides such nodes from directory
+        refused, and so are names starting with V(_), because etcd hides such nodes from directory
         listings, so a recursive read could never see them (manage them with M(pyetcd.etcd.etcd_key)).
       - Keys and directories already below O(path) that are not in O(content) are left alone
         unless O(purge=true).
@@ -270,9 +271,9 @@ def main() -> None:
         module.fail_json(msg=str(exc), **extra)
 
     client = client_from_module(module)
+    endpoint = client.current_endpoint
     try:
         with client:
-            endpoint = client.current_endpoint
             outcome = ensure_dir(client, path, state=params['state'], content=params['content'], purge=params['purge'],
                                  ttl=params['ttl'], recursive=params['recursive'], check_mode=module.check_mode,
                                  concurrency=params['concurrency'])
