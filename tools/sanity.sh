@@ -19,9 +19,15 @@ trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/pyetcd/etcd"
 mkdir -p "$dest"
 # Tracked files plus new ones git does not ignore: local venvs (bench/.venv...) and caches stay out.
-(cd "$root" && git ls-files -z --cached --others --exclude-standard) \
-    | (cd "$root" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' _) \
-    | tar -C "$root" --null -T - -cf - | tar -C "$dest" -xf -
+# (Files deleted in the work tree but still tracked are skipped.)
+(
+    cd "$root"
+    git ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' file; do
+            if [ -e "$file" ]; then printf '%s\0' "$file"; fi
+        done |
+        tar --null -T - -cf -
+) | tar -C "$dest" -xf -
 
 cd "$dest"
 # --venv: ansible-test builds its own pinned tool environments (pylint, pep8, yamllint, ...)

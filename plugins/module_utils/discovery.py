@@ -69,7 +69,7 @@ def srv_endpoints(domain: str, rng: Optional[random.Random] = None) -> List[str]
             raise ClientException('DNS SRV lookup of %s failed: %s' % (name, exc)) from None
         records = [(r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True)) for r in answer]
         if records:
-            return ['%s://%s:%d' % (scheme, _bracket(target), port) for _, _, port, target in order_records(records, rng)]
+            return ['%s://%s:%d' % (scheme, _bracket(target), port) for _prio, _weight, port, target in order_records(records, rng)]
     raise ClientException('no etcd SRV records for %s (asked _etcd-client-ssl._tcp.%s and _etcd-client._tcp.%s)' % (domain, domain, domain))
 
 

@@ -53,7 +53,7 @@ def test_cluster_view(etcd_cluster):
     stats = via_follower.stats_leader()
     assert stats.leader == cli.leader()['id']
     assert len(stats.followers) == 2
-    assert all(cli.health() for _ in range(3))
+    assert all(cli.health() for _attempt in range(3))
 
 
 @pytest.mark.parametrize('attr', ['action', 'followers', 'id', 'leader', 'leaderInfo', 'name', 'node', 'prevNode',

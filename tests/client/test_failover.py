@@ -23,7 +23,7 @@ def test_skips_a_dead_member_and_stays_on_the_live_one(etcd35, key_prefix):
     assert cli.current_endpoint == etcd35.url
     # The next request starts at the member that answered: no new attempt on the dead one.
     started = time.monotonic()
-    for _ in range(20):
+    for _attempt in range(20):
         cli.read(key_prefix + '/f')
     assert cli.current_endpoint == etcd35.url
     assert time.monotonic() - started < 20 * 2  # sanity bound only; speed is measured in bench/

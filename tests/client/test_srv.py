@@ -96,7 +96,7 @@ def test_priority_then_weight(fake_dns):
 
 def test_weighted_order_follows_weights():
     rng = random.Random(7)
-    firsts = [order_records([(0, 90, 1, 'heavy'), (0, 10, 2, 'light')], rng)[0][3] for _ in range(2000)]
+    firsts = [order_records([(0, 90, 1, 'heavy'), (0, 10, 2, 'light')], rng)[0][3] for _draw in range(2000)]
     assert 0.85 < firsts.count('heavy') / 2000 < 0.95
 
 

@@ -247,7 +247,7 @@ class EtcdCluster:
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='pyetcd-cluster-')
         names = ['node%d' % i for i in range(size)]
-        peers = [free_port() for _ in names]
+        peers = [free_port() for _name in names]
         initial = ','.join('%s=http://127.0.0.1:%d' % (n, p) for n, p in zip(names, peers))
         self.members = [EtcdServer(version, self.workdir, name=n, peer_port=p, initial_cluster=initial,
                                    enable_v2=enable_v2) for n, p in zip(names, peers)]
