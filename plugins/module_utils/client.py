@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 try:
     import requests
@@ -348,6 +348,7 @@ class Client:
         start = self._current
         order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
         timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
+        query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
         attempts: List[Tuple[str, str]] = []
         tls_failures = 0
         leader_tries = 0
@@ -360,7 +361,10 @@ class Client:
                 if method in ('PUT', 'POST'):
                     response = self._session.request(method, url, data=params, timeout=timeout, allow_redirects=False)
                 else:
-                    response = self._session.request(method, url, params=params, timeout=timeout, allow_redirects=False)
+                    # The query is encoded here, as requests would: an empty or small dict handed
+                    # to requests costs more in its generic parameter handling than the encoding.
+                    response = self._session.request(method, url + '?' + query if query else url, timeout=timeout,
+                                                     allow_redirects=False)
                 text = response.content.decode('utf-8', 'replace')
             except requests.exceptions.SSLError as exc:
                 attempts.append((base, _describe_tls(exc)))
