@@ -12,6 +12,7 @@ short backoff. urllib3's own retries are off, so a timeout is never silently mul
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -45,6 +46,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  #
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import EtcdResult
 
 DEFAULT_TIMEOUT = 5.0
+# etcd serves HTTP and gRPC on one port through cmux, which reads at most 4096 bytes to find
+# the request line of a new connection and closes the connection when that is not enough.
+MAX_REQUEST_LINE = 4096
 DEFAULT_WATCH_TIMEOUT = 60.0
 HostSpec = Union[str, Tuple[str, int], Sequence[Union[str, Tuple[str, int]]]]
 
@@ -87,9 +91,18 @@ def _check_index(index: Any, name: str) -> Optional[int]:
     return index
 
 
+def _check_utf8(text: str, name: str) -> None:
+    """Refuse text that UTF-8 cannot carry (lone surrogates, e.g. from undecodable file names)."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise ClientException('%s cannot be sent as UTF-8 (%s at position %d)' % (name, exc.reason, exc.start)) from None
+
+
 def _check_value(value: Any, name: str = 'value') -> str:
     if not isinstance(value, str):
         raise ClientException('%s must be a string, got %s %r' % (name, type(value).__name__, value))
+    _check_utf8(value, name)
     return value
 
 
@@ -103,6 +116,7 @@ def normalize_key(key: Any, name: str = 'key') -> str:
         raise ClientException('%s must be a string, got %s %r' % (name, type(key).__name__, key))
     if key == '':
         raise ClientException('%s must not be empty' % name)
+    _check_utf8(key, name)
     segments = [seg for seg in key.split('/') if seg != '']
     for seg in segments:
         if seg in ('.', '..'):
@@ -198,8 +212,14 @@ def _describe_transport(exc: BaseException) -> str:
 def _describe_tls(exc: BaseException) -> str:
     match = _SSL_REASON.search(' '.join(str(err) for err in _reason_chain(exc)))
     reason = match.group(2).strip() if match else 'TLS handshake failed'
-    if match and match.group(1) == 'WRONG_VERSION_NUMBER':
+    code = match.group(1) if match else ''
+    if code in ('WRONG_VERSION_NUMBER', 'UNEXPECTED_EOF_WHILE_READING'):
+        # etcd closes a plain-http port on a TLS hello without a word.
         reason += ' (does this port speak plain http?)'
+    elif code == 'CERTIFICATE_VERIFY_FAILED':
+        reason += ' (is ca_cert the CA that signed the server certificate?)'
+    elif code in ('SSLV3_ALERT_BAD_CERTIFICATE', 'TLSV13_ALERT_CERTIFICATE_REQUIRED', 'TLSV1_ALERT_UNKNOWN_CA'):
+        reason += ' (the server refused the client certificate: give cert and key signed by a CA it trusts)'
     return 'TLS: ' + reason
 
 
@@ -261,6 +281,10 @@ class Client:
         self.watch_timeout = self._check_timeout(watch_timeout, 'watch_timeout')[1]
         if key and not cert:
             raise ClientException('key (client key) needs cert (client certificate) as well')
+        # requests would only notice a missing file at the first request, with a bare OSError.
+        for option, path in (('ca_cert', ca_cert if validate_certs else None), ('cert', cert), ('key', key)):
+            if path is not None and not os.path.exists(path):
+                raise ClientException('%s file %s does not exist' % (option, path))
         if password is not None and not username:
             raise ClientException('password needs username as well')
 
@@ -455,8 +479,23 @@ class Client:
             raise exception_for(data, answer.status, answer.endpoint, outcome_unknown=ambiguous, key=subject)
         return EtcdResult(data=data, headers=answer.headers, endpoint=answer.endpoint)
 
+    @staticmethod
+    def _check_request_line(method: str, path: str, params: Optional[Dict[str, str]], subject: str) -> None:
+        """Refuse a request whose request line etcd would drop on a new connection.
+
+        The limit applies to ``METHOD path?query HTTP/1.1`` with the key URL-encoded, so a key
+        of non-ASCII characters reaches it sooner (up to 12 bytes per character).
+        """
+        query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
+        size = len(method) + 1 + len(path) + (1 + len(query) if query else 0) + len(' HTTP/1.1\r\n')
+        if size > MAX_REQUEST_LINE:
+            shown = subject if len(subject) <= 60 else subject[:40] + '...' + subject[-10:]
+            raise ClientException('key %s is too long: its request line is %d bytes URL-encoded, and etcd drops a '
+                                  'request line over %d bytes on a new connection' % (shown, size, MAX_REQUEST_LINE))
+
     def _keys(self, method: str, key: str, params: Dict[str, str], *, retry_safe: bool = False,
               read_timeout: Optional[float] = None, watch: bool = False) -> EtcdResult:
+        self._check_request_line(method, self._keys_path(key), params, key)
         answer = self._send(method, self._keys_path(key), params, retry_safe=retry_safe, subject=key,
                             read_timeout=read_timeout, watch=watch)
         return self._result(answer, subject=key, write=method != 'GET')
@@ -471,6 +510,7 @@ class Client:
         method = method.upper()
         if not isinstance(path, str) or not path.startswith('/'):
             raise ClientException('path must start with /, got %r' % (path,))
+        self._check_request_line(method, path, params, path)
         answer = self._send(method, path, params, retry_safe=method == 'GET', subject=path, read_timeout=timeout)
         return self._result(answer, subject=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
 
@@ -516,6 +556,7 @@ class Client:
         if wait_index is not None:
             params['waitIndex'] = str(wait_index)
         budget = timeout if timeout is not None else self.watch_timeout
+        self._check_request_line('GET', self._keys_path(key), params, key)
         deadline = time.monotonic() + budget
         while True:
             left = deadline - time.monotonic()
@@ -561,7 +602,6 @@ class Client:
             params['ttl'] = str(ttl)
         params.update(self._conditions(key, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index))
         return self._keys('PUT', key, params)
-
 
     @staticmethod
     def _conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional[str] = None,
