@@ -1,0 +1,160 @@
+"""TLS against a real etcd 3.5 started with a test CA, a server certificate and
+``--client-cert-auth`` (certificates made at test time by tests/harness/tls.py).
+
+Client level: https with ``ca_cert`` and a client certificate works; a wrong CA, the system
+CA store, a missing client certificate and a client certificate from another CA each fail
+with one line naming the endpoint and the TLS reason; ``validate_certs=False`` works;
+https to an http port and http to an https port are named as such.
+Playbook level: the same through etcd_key and the lookup.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import warnings
+
+import pytest
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
+    Client,
+    ClientException,
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdTLSError,
+)
+from tests.reliability.conftest import failed_messages, run_playbook
+
+
+def _client(server, pki, **overrides):
+    options = dict(host=server.url, ca_cert=pki['ca'], cert=pki['client_cert'], key=pki['client_key'], timeout=5)
+    options.update(overrides)
+    return Client(**options)
+
+
+def test_https_with_ca_and_client_certificate_works(tls_server, pki, figures):
+    key = '/tls-%s' % uuid.uuid4().hex[:8]
+    with _client(tls_server, pki) as client:
+        assert client.write(key, 'secure').node.value == 'secure'
+        assert client.read(key).node.value == 'secure'
+    # The same member by name: the certificate is valid for localhost as well.
+    with _client(tls_server, pki, host='https://localhost:%d' % tls_server.port) as client:
+        assert client.read(key).node.value == 'secure'
+    figures.add('tls/auth: cases checked', 2)
+
+
+@pytest.mark.parametrize('case, overrides, words', [
+    ('wrong-ca', {'ca_cert': 'other_ca'}, 'certificate verify failed'),
+    ('system-ca-store', {'ca_cert': None}, 'certificate verify failed'),
+    ('no-client-certificate', {'cert': None, 'key': None}, 'TLS'),
+    ('client-certificate-of-another-ca', {'cert': 'other_client_cert', 'key': 'other_client_key'}, 'TLS'),
+])
+def test_tls_failures_are_named(tls_server, pki, figures, case, overrides, words):
+    resolved = {name: (pki[value] if value in pki else value) for name, value in overrides.items()}
+    client = _client(tls_server, pki, **resolved)
+    for call in (lambda: client.read('/tls-any'), lambda: client.write('/tls-any', 'x')):
+        start = time.monotonic()
+        with pytest.raises(EtcdTLSError) as err:
+            call()
+        message = str(err.value)
+        assert words in message and tls_server.url in message and '\n' not in message, message
+        # Nothing was sent, so a write is not "outcome unknown".
+        assert not err.value.outcome_unknown
+        assert time.monotonic() - start < 5
+    client.close()
+    figures.add('tls/auth: cases checked')
+
+
+def test_validate_certs_false_works_and_urllib3_says_it_is_insecure(tls_server, pki, figures):
+    client = _client(tls_server, pki, ca_cert=None, validate_certs=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        assert client.write('/tls-insecure', 'ok').node.value == 'ok'
+    assert any('Unverified HTTPS request' in str(w.message) for w in caught)
+    client.close()
+    figures.add('tls/auth: cases checked')
+
+
+def test_https_to_an_http_port_is_named(etcd35, figures):
+    client = Client(host='https://%s:%d' % (etcd35.host, etcd35.port), timeout=5)
+    with pytest.raises(EtcdTLSError) as err:
+        client.read('/k')
+    message = str(err.value)
+    assert 'https://%s:%d' % (etcd35.host, etcd35.port) in message and 'TLS' in message and '\n' not in message
+    figures.add('tls/auth: cases checked')
+
+
+def test_http_to_an_https_port_fails_without_a_false_answer(tls_server, pki, figures):
+    """etcd closes the connection; the client must report a failure, never a result."""
+    client = Client(host='http://127.0.0.1:%d' % tls_server.port, timeout=5)
+    with pytest.raises(EtcdConnectionFailed) as err:
+        client.read('/k')
+    assert 'http://127.0.0.1:%d' % tls_server.port in str(err.value)
+    figures.add('tls/auth: cases checked')
+
+
+def test_missing_certificate_file_is_a_clear_error(tls_server, pki, tmp_path, figures):
+    missing = str(tmp_path / 'no-such-ca.pem')
+    with pytest.raises((ClientException, EtcdException)) as err:
+        _client(tls_server, pki, ca_cert=missing).read('/k')
+    assert missing in str(err.value)
+    figures.add('tls/auth: cases checked')
+
+
+# -- through ansible-playbook --------------------------------------------------------------------
+
+def _tls_play(server, key: str, options: dict) -> str:
+    opts = json.dumps(dict({'host': server.url, 'timeout': 5}, **options))
+    return '''
+- hosts: localhost
+  gather_facts: false
+  vars:
+    conn: %s
+  tasks:
+    - name: write over https
+      pyetcd.etcd.etcd_key:
+        key: %s
+        value: over-tls
+      module_defaults: {}
+      args: "{{ conn }}"
+    - name: read it back through the lookup
+      ansible.builtin.assert:
+        that:
+          - lookup('pyetcd.etcd.etcd', '%s', **conn) == 'over-tls'
+''' % (opts, key, key)
+
+
+@pytest.mark.slow
+def test_playbook_over_tls(tls_server, pki, playbook_dir, figures):
+    key = '/tls-play-%s' % uuid.uuid4().hex[:8]
+    good = {'ca_cert': pki['ca'], 'client_cert': pki['client_cert'], 'client_key': pki['client_key']}
+    proc = run_playbook(_tls_play(tls_server, key, good), playbook_dir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    wrong = dict(good, ca_cert=pki['other_ca'])
+    proc = run_playbook(_tls_play(tls_server, key, wrong), playbook_dir)
+    assert proc.returncode == 2
+    messages = failed_messages(proc.stdout)
+    assert len(messages) == 1 and 'certificate verify failed' in messages[0] and tls_server.url in messages[0]
+    assert 'Traceback' not in proc.stdout + proc.stderr
+    figures.add('tls/auth: playbook runs checked', 2)
+
+
+@pytest.mark.slow
+def test_playbook_with_validate_certs_false_works(tls_server, pki, playbook_dir, figures):
+    key = '/tls-play-%s' % uuid.uuid4().hex[:8]
+    insecure = {'validate_certs': False, 'client_cert': pki['client_cert'], 'client_key': pki['client_key']}
+    proc = run_playbook(_tls_play(tls_server, key, insecure), playbook_dir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    figures.add('tls/auth: playbook runs checked')
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason='modules and lookup do not yet warn that validate_certs=false is insecure '
+                                       '(reported to the owner of module_utils/connection.py)')
+def test_playbook_with_validate_certs_false_warns(tls_server, pki, playbook_dir):
+    key = '/tls-play-%s' % uuid.uuid4().hex[:8]
+    insecure = {'validate_certs': False, 'client_cert': pki['client_cert'], 'client_key': pki['client_key']}
+    proc = run_playbook(_tls_play(tls_server, key, insecure), playbook_dir)
+    assert proc.returncode == 0
+    assert 'validate_certs' in proc.stdout + proc.stderr and 'insecure' in (proc.stdout + proc.stderr).lower()
