@@ -262,7 +262,7 @@ class LookupModule(LookupBase):
         ``wait``). Raises ``AnsibleLookupError`` for any failure; a missing key returns the
         ``default`` option instead when the caller gave one.
         """
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         password = self.get_option('password')
         problem = missing_requirement()
         if problem:
@@ -280,6 +280,24 @@ class LookupModule(LookupBase):
             return [reader.read(term) for term in _flatten(terms)]
         finally:
             client.close()
+
+    def _option_variables(self, variables: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """The variables that set options (pyetcd_host, ...), templated.
+
+        Ansible hands a lookup the play's variables as they were written, so a value such as
+        ``pyetcd_host: "{{ etcd_url }}"`` would reach the option untemplated (and fail the type
+        check of an int or bool option). Render only the variables the options read, the way
+        any other variable would be rendered.
+        """
+        if not variables:
+            return {}
+        names = set()
+        for definition in self.option_definitions.values():
+            names.update(entry['name'] for entry in definition.get('vars') or [] if 'name' in entry)
+        found = {name: variables[name] for name in names if name in variables}
+        if self._templar is not None:
+            found = {name: self._templar.template(value) for name, value in found.items()}
+        return found
 
 
 class _Reader:

@@ -190,3 +190,25 @@ def test_a_dead_higher_source_is_really_used(etcd35, precedence_key, playbook):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert dead in out
+
+
+def test_option_variables_are_templated(etcd35, precedence_key, playbook):
+    # Variables reach a lookup untemplated; the plugin renders the ones its options read, so
+    # references and typed values (an int port, a bool) work as in any other variable.
+    proc = playbook('''
+        - hosts: localhost
+          gather_facts: false
+          vars:
+            etcd_address: 127.0.0.1
+            etcd_client_port: %d
+            reconnect: false
+            pyetcd_host: "{{ etcd_address }}"
+            pyetcd_port: "{{ etcd_client_port }}"
+            pyetcd_allow_reconnect: "{{ reconnect }}"
+            pyetcd_timeout: "{{ 2 + 1 }}"
+          tasks:
+            - name: Read with templated connection variables
+              ansible.builtin.assert:
+                that: lookup('pyetcd.etcd.etcd', '%s') == 'precedence-ok'
+        ''' % (etcd35.port, precedence_key))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
