@@ -1,0 +1,114 @@
+"""Shared plumbing for the benchmark scripts in bench/.
+
+Benchmark-only code: the collection's plugins never import it. Nothing here decides what is
+measured; the scripts do, and print their own figures.
+
+What it provides:
+- ``collections_dir()``: a directory with ansible_collections/pyetcd/etcd -> this checkout, put
+  first on sys.path so ``ansible_collections.pyetcd.etcd.plugins...`` imports work.
+- ``etcd_endpoint()``: the etcd to measure against: ETCD_URL when run_all.py (or the harness
+  CLI) set it, otherwise a throwaway etcd 3.5 started through tests/harness for this process.
+- ``machine()``: nproc, CPU model, Python and etcd version, for every results file.
+- ``write_json()``: the one results format run_all.py reads back.
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from typing import Callable, Dict, List, Optional, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def collections_dir() -> str:
+    """Same per-checkout link tests/conftest.py and tools/collections-dir.sh use."""
+    tag = hashlib.sha1(ROOT.encode()).hexdigest()[:10]
+    base = os.path.join(tempfile.gettempdir(), 'pyetcd-collections-%s' % tag)
+    link = os.path.join(base, 'ansible_collections', 'pyetcd', 'etcd')
+    if os.path.realpath(link) != os.path.realpath(ROOT):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        tmp = '%s.%d' % (link, os.getpid())
+        os.symlink(ROOT, tmp)
+        os.replace(tmp, link)
+    if base not in sys.path:
+        sys.path.insert(0, base)
+    return base
+
+
+def etcd_endpoint() -> Tuple[str, str, int]:
+    """(url, host, port) of the etcd to use; starts a private etcd 3.5 when none is given."""
+    url = os.environ.get('ETCD_URL')
+    if url:
+        host = os.environ.get('ETCD_HOST', '127.0.0.1')
+        port = int(os.environ.get('ETCD_PORT') or url.rsplit(':', 1)[1])
+        return url, host, port
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'harness'))
+    from etcd_server import EtcdServer  # pylint: disable=import-outside-toplevel,import-error
+    server = EtcdServer(os.environ.get('ETCD_TEST_VERSION', '3.5')).start()
+    atexit.register(server.destroy)
+    os.environ.update(ETCD_URL=server.url, ETCD_HOST=server.host, ETCD_PORT=str(server.port),
+                      ETCD_VERSION=server.version)
+    return server.url, server.host, server.port
+
+
+def etcd_version(url: str) -> str:
+    with urllib.request.urlopen(url + '/version', timeout=5) as resp:
+        return json.loads(resp.read().decode()).get('etcdserver', '?')
+
+
+def cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as handle:
+            for line in handle:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
+
+
+def machine(url: Optional[str] = None) -> Dict[str, str]:
+    """What the figures were measured on; quoted next to every absolute number."""
+    info = {
+        'nproc': str(os.cpu_count()),
+        'cpu': cpu_model(),
+        'python': platform.python_version(),
+        'os': '%s %s' % (platform.system(), platform.release()),
+    }
+    if url:
+        try:
+            info['etcd'] = etcd_version(url)
+        except OSError:
+            info['etcd'] = 'unknown'
+    return info
+
+
+def best_of(rounds: List[float]) -> float:
+    """The median: the machines are shared and noisy, and a single lucky round misleads."""
+    return statistics.median(rounds)
+
+
+def timed(func: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def write_json(path: Optional[str], title: str, rows: List[dict], ratios: Dict[str, float],
+               notes: Optional[List[str]] = None, url: Optional[str] = None) -> None:
+    """Results file read by run_all.py: title, machine, rows (name, seconds, ...), ratios."""
+    if not path:
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump({'title': title, 'machine': machine(url), 'rows': rows, 'ratios': ratios,
+                   'notes': notes or []}, handle, indent=2)
+        handle.write('\n')

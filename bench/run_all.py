@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Run every benchmark in bench/ against one local etcd and write the results.
+
+    python3 bench/run_all.py [--quick] [--only client,scale]
+
+- Makes (or updates) the benchmark virtualenv bench/.venv with bench/make-venv.sh and re-runs
+  itself inside it: python-etcd, the `ansible` package (community.general's lookup) and
+  matplotlib stay out of the collection's own requirements.
+- Starts one throwaway etcd 3.5 through tests/harness and runs, one after another:
+  client_bench.py, lookup_bench.py, modules_bench.py and scale_bench.py (the ones that exist),
+  each with ETCD_URL/ETCD_HOST/ETCD_PORT set and ``--json bench/results/raw/<name>.json``.
+- Writes bench/results/results.md (machine, tables, ratios, each script's own output) and the
+  bar chart bench/results/summary.png.
+
+Every ratio is computed inside one script run; absolute figures only mean something together
+with the machine line at the top of results.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, 'results')
+RAW = os.path.join(RESULTS, 'raw')
+VENV = os.path.join(HERE, '.venv')
+# (name, script, extra arguments for --quick)
+SCRIPTS = [
+    ('client', 'client_bench.py', ['--ops', '300', '--rounds', '3']),
+    ('lookup', 'lookup_bench.py', ['--keys', '200']),
+    ('modules', 'modules_bench.py', ['--keys', '200']),
+    ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
+]
+
+
+def in_bench_venv() -> bool:
+    return os.path.realpath(sys.prefix) == os.path.realpath(VENV)
+
+
+def ensure_venv() -> None:
+    """Create/update bench/.venv, then continue this script inside it."""
+    if in_bench_venv():
+        return
+    subprocess.run([os.path.join(HERE, 'make-venv.sh'), VENV], check=True)
+    python = os.path.join(VENV, 'bin', 'python')
+    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def accepts_json(script: str) -> bool:
+    """Scripts of other authors may not know --json yet; their stdout is kept either way."""
+    with open(script, encoding='utf-8') as handle:
+        return '--json' in handle.read()
+
+
+def run_script(name: str, script: str, extra: List[str], env: Dict[str, str]) -> dict:
+    out_json = os.path.join(RAW, '%s.json' % name)
+    if os.path.exists(out_json):
+        os.remove(out_json)
+    command = [sys.executable, script] + extra
+    if accepts_json(script):
+        command += ['--json', out_json]
+    print('\n=== %s: %s' % (name, ' '.join(os.path.relpath(part, ROOT) if part.startswith(ROOT) else part for part in command)),
+          flush=True)
+    lines = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+    result = {'name': name, 'script': os.path.relpath(script, ROOT), 'returncode': proc.returncode,
+              'stdout': ''.join(lines)}
+    if os.path.exists(out_json):
+        with open(out_json, encoding='utf-8') as handle:
+            result['data'] = json.load(handle)
+    with open(os.path.join(RAW, '%s.txt' % name), 'w', encoding='utf-8') as handle:
+        handle.write(result['stdout'])
+    return result
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return ('%.4f' % value).rstrip('0').rstrip('.') if abs(value) < 10 else '%.1f' % value
+    if isinstance(value, (list, dict)):
+        return ''
+    return str(value)
+
+
+def table(rows: List[dict]) -> List[str]:
+    """Markdown table over the union of the rows' scalar fields (raw per-round lists left out)."""
+    columns: List[str] = []
+    for row in rows:
+        for key, value in row.items():
+            if key not in columns and not isinstance(value, (list, dict)):
+                columns.append(key)
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+    for row in rows:
+        lines.append('| ' + ' | '.join(fmt(row.get(col, '')) for col in columns) + ' |')
+    return lines
+
+
+def machine_line(results: List[dict]) -> str:
+    for result in results:
+        info = (result.get('data') or {}).get('machine')
+        if info:
+            return ', '.join('%s: %s' % (key, info[key]) for key in ('nproc', 'cpu', 'python', 'etcd', 'os') if key in info)
+    sys.path.insert(0, HERE)
+    import benchlib  # pylint: disable=import-outside-toplevel
+    info = benchlib.machine()
+    return ', '.join('%s: %s' % item for item in info.items())
+
+
+def write_markdown(results: List[dict], started: str, seconds: float, quick: bool) -> str:
+    lines = ['# Benchmark results', '',
+             'Written by `bench/run_all.py`%s on %s in %.0f s. ' % (' --quick' if quick else '', started, seconds),
+             'Machine: %s.' % machine_line(results), '',
+             'Ratios are taken between figures of the same run. The machine is shared (2 cores, other',
+             'work running), so absolute figures vary between runs by 20% or more; ratios vary less.', '',
+             '![summary](summary.png)', '']
+    for result in results:
+        data = result.get('data') or {}
+        lines.append('## %s' % (data.get('title') or result['name']))
+        lines.append('')
+        lines.append('`%s`%s' % (result['script'], '' if result['returncode'] == 0 else
+                                 ' **exited with %s**' % result['returncode']))
+        lines.append('')
+        if data.get('ratios'):
+            lines.append('| ratio | value |')
+            lines.append('|---|---|')
+            for name, value in data['ratios'].items():
+                lines.append('| %s | %s |' % (name, fmt(value)))
+            lines.append('')
+        if data.get('rows'):
+            lines.extend(table(data['rows']))
+            lines.append('')
+        for note in data.get('notes') or []:
+            lines.append('- %s' % note)
+        lines.extend(['', '<details><summary>output</summary>', '', '```', result['stdout'].rstrip(), '```', '',
+                      '</details>', ''])
+    path = os.path.join(RESULTS, 'results.md')
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines))
+    return path
+
+
+def headline(results: List[dict]) -> List[tuple]:
+    """(group, label, value, target) bars: how many times faster than the peer (higher is better)."""
+    bars = []
+    for result in results:
+        data = result.get('data') or {}
+        ratios = data.get('ratios') or {}
+        name = result['name']
+        if name == 'client':
+            for key, value in ratios.items():
+                if 'python-etcd 0.4.5 time' in key:
+                    bars.append(('client', 'sequential %s vs python-etcd' % key.rsplit('(', 1)[1].rstrip(')'), 1 / value, None))
+                elif 'bare requests.Session time' in key:
+                    bars.append(('client', 'sequential %s vs bare requests loop' % key.rsplit('(', 1)[1].rstrip(')'),
+                                 1 / value, 1 / 1.2))
+                elif key.startswith('python-etcd (sequential'):
+                    bars.append(('client', 'bulk 1,000 keys vs python-etcd sequential', value, 2.0))
+                elif key.startswith('python-etcd (') and 'threads' in key:
+                    bars.append(('client', 'bulk 1,000 keys vs python-etcd threaded', value, 2.0))
+        elif name == 'scale':
+            continue  # linearity is not a speed-up; it has its own table
+        else:
+            for key, value in ratios.items():
+                if isinstance(value, (int, float)) and value > 0:
+                    bars.append((name, key, float(value), None))
+    return bars
+
+
+def write_chart(results: List[dict]) -> Optional[str]:
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        print('matplotlib is missing: no chart (run inside bench/.venv)')
+        return None
+    bars = headline(results)
+    if not bars:
+        return None
+    colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52'}
+    fig, axis = plt.subplots(figsize=(10, 0.45 * len(bars) + 1.6))
+    labels = ['%s: %s' % (group, label) for group, label, _, _ in bars]
+    values = [value for _, _, value, _ in bars]
+    positions = list(range(len(bars)))[::-1]
+    axis.barh(positions, values, color=[colours.get(group, '#8172b2') for group, _, _, _ in bars])
+    for pos, (_, _, value, target) in zip(positions, bars):
+        axis.text(value, pos, ' %.2fx' % value, va='center', fontsize=8)
+        if target:
+            axis.plot([target, target], [pos - 0.4, pos + 0.4], color='black', linewidth=1.5)
+    axis.set_yticks(positions)
+    axis.set_yticklabels(labels, fontsize=8)
+    axis.set_xscale('log')
+    axis.axvline(1.0, color='grey', linestyle='--', linewidth=0.8)
+    axis.set_xlabel('times faster than the compared tool, same run (log scale; >1 is faster; black tick = target)')
+    axis.set_title('pyetcd.etcd benchmarks (%s)' % machine_line(results)[:90], fontsize=9)
+    fig.tight_layout()
+    path = os.path.join(RESULTS, 'summary.png')
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--quick', action='store_true', help='smaller sizes: a smoke run of every script')
+    parser.add_argument('--only', help='comma-separated subset of: %s' % ', '.join(name for name, _, _ in SCRIPTS))
+    parser.add_argument('--etcd-version', default='3.5', choices=['3.5', '3.4'])
+    args = parser.parse_args()
+    ensure_venv()
+    os.makedirs(RAW, exist_ok=True)
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'harness'))
+    from etcd_server import EtcdServer  # pylint: disable=import-outside-toplevel,import-error
+
+    wanted = set(args.only.split(',')) if args.only else None
+    started = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    start = datetime.datetime.now().timestamp()
+    results = []
+    with EtcdServer(args.etcd_version) as server:
+        env = dict(os.environ, ETCD_URL=server.url, ETCD_HOST=server.host, ETCD_PORT=str(server.port),
+                   ETCD_VERSION=server.version, PYTHONUNBUFFERED='1')
+        env.pop('PYETCD_COLLECTIONS_DIR', None)
+        for name, script, quick in SCRIPTS:
+            path = os.path.join(HERE, script)
+            if wanted is not None and name not in wanted:
+                continue
+            if not os.path.exists(path):
+                print('\n=== %s: %s is not there yet, skipped' % (name, script))
+                continue
+            results.append(run_script(name, path, quick if args.quick else [], env))
+    seconds = datetime.datetime.now().timestamp() - start
+    md = write_markdown(results, started, seconds, args.quick)
+    png = write_chart(results)
+    print('\nwrote %s%s' % (os.path.relpath(md, ROOT), ' and %s' % os.path.relpath(png, ROOT) if png else ''))
+    failed = [result['name'] for result in results if result['returncode'] != 0]
+    if failed:
+        print('failed: %s' % ', '.join(failed))
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
