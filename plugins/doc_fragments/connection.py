@@ -128,7 +128,6 @@ requirements:
   - requests (Python library, on the host that runs the task)
 '''
 
-
     # For plugins (the lookup): the same options, also read from inventory or play variables,
     # the environment and ansible.cfg. Extend it after DOCUMENTATION:
     #   extends_documentation_fragment: [pyetcd.etcd.connection, pyetcd.etcd.connection.plugins]

@@ -13,7 +13,7 @@ description:
   - Reads facts about an etcd cluster through its v2 API, and optionally one key or directory.
   - Never writes anything and never reports a change.
 author:
-  - pyetcd.etcd contributors
+  - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
   - pyetcd.etcd.connection
 attributes:
@@ -28,6 +28,7 @@ attributes:
     description: Only reads.
   action_group:
     support: full
+    description: Connection options can be set once for the play with C(module_defaults) for C(group/pyetcd.etcd.etcd).
     membership:
       - pyetcd.etcd.etcd
 options:

@@ -19,7 +19,7 @@ description:
     always describe the node that was actually replaced.
   - A directory is never treated as a key; use M(pyetcd.etcd.etcd_dir) for directories.
 author:
-  - pyetcd.etcd contributors
+  - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
   - pyetcd.etcd.connection
 attributes:
@@ -34,6 +34,7 @@ attributes:
     description: A re-run with the same options reports no change, including with O(ttl) (see there).
   action_group:
     support: full
+    description: Connection options can be set once for the play with C(module_defaults) for C(group/pyetcd.etcd.etcd).
     membership:
       - pyetcd.etcd.etcd
 options:

@@ -45,8 +45,8 @@ def test_key_and_directory(client, key_prefix):
 
 
 def test_missing_key_is_not_an_error(client, key_prefix):
-    assert gather_info(client, [], key=key_prefix + '/none') == {'exists': False, 'node': None, 'etcd_index': None,
-                                                                'endpoint': client.current_endpoint}
+    expected = {'exists': False, 'node': None, 'etcd_index': None, 'endpoint': client.current_endpoint}
+    assert gather_info(client, [], key=key_prefix + '/none') == expected
 
 
 def test_unknown_section():
