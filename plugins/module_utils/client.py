@@ -187,7 +187,22 @@ def _never_sent(exc: BaseException) -> bool:
     """True when the error happened before any byte of the request left (no connection made)."""
     import urllib3.exceptions  # pylint: disable=import-outside-toplevel
     return any(isinstance(err, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))
-               for err in _reason_chain(exc))
+               for err in _reason_chain(exc)) or _in_tls_handshake(exc)
+
+
+def _in_tls_handshake(exc: BaseException) -> bool:
+    """True when the connection broke inside the TLS handshake, before the request was sent.
+
+    A plain-http etcd port answers a TLS hello by closing the connection; now and then that
+    arrives as a bare "connection reset" raised from the handshake rather than as an SSL error.
+    """
+    for err in _reason_chain(exc):
+        frame = err.__traceback__
+        while frame is not None:
+            if frame.tb_frame.f_code.co_name == 'do_handshake':
+                return True
+            frame = frame.tb_next
+    return False
 
 
 def _describe_transport(exc: BaseException) -> str:
@@ -409,6 +424,11 @@ class Client:
                 position += 1
                 continue
             except requests.exceptions.RequestException as exc:
+                if _in_tls_handshake(exc):
+                    attempts.append((base, 'TLS: connection closed during the handshake (does this port speak plain http?)'))
+                    tls_failures += 1
+                    position += 1
+                    continue
                 attempts.append((base, _describe_transport(exc)))
                 if _never_sent(exc):
                     position += 1
