@@ -98,6 +98,8 @@ options:
     description:
       - Treat O(value) and O(prev_value) as secret; hide them and the key's values in the diff, in the returned
         nodes and in messages, and mask them in all output of the task.
+      - Ansible may still log the module's arguments on the managed host; set C(no_log) on the task
+        to keep the values out of every log as well.
     type: bool
     default: false
     version_added: 0.1.0

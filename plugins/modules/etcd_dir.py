@@ -78,6 +78,7 @@ options:
     description:
       - Delete every key and directory below O(path) that is not in O(content), so the directory
         holds exactly O(content). Requires O(content); V({}) empties the directory.
+      - Hidden nodes (names starting with V(_)) are not listed by etcd, so they are never purged.
       - Also allows replacing a key by a directory (or a directory by a key) where O(content)
         wants the other kind, including a key at O(path) itself. Without O(purge) such a conflict
         fails the task and names every conflicting node; nothing is written.
@@ -108,6 +109,8 @@ options:
     description:
       - Treat the values of O(content) as secret. They are shown as V(<hidden>) in the diff, in
         error messages and in the task's arguments echoed back by the module (as with C(-vvv)).
+      - Ansible may still log the module's arguments on the managed host; set C(no_log) on the task
+        to keep the values out of every log as well.
     type: bool
     default: false
     version_added: 0.1.0
