@@ -197,7 +197,7 @@ def _categories() -> List[Tuple[type, str]]:
         return []
     names = [
         ('EtcdTLSError', 'TLS error'),
-        ('EtcdOutcomeUnknown', 'outcome unknown (the request may or may not have been applied)'),
+        ('EtcdOutcomeUnknown', 'outcome unknown'),
         ('EtcdWatchTimedOut', 'timed out'),
         ('EtcdConnectionFailed', 'unreachable'),
         ('EtcdV2NotEnabled', 'v2 API not enabled'),

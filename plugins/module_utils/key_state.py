@@ -189,7 +189,8 @@ def _race_errors() -> tuple:
 
 @dataclass
 class KeyOutcome:
-    """What ensure_key did: the plan, the node before and after, and the write's answer."""
+    """What ensure_key did: the plan, the node before and after (as plain data), and how many
+    read-and-write attempts it took."""
 
     plan: KeyPlan
     before: Optional[Dict[str, Any]]
