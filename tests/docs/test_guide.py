@@ -1,0 +1,122 @@
+"""The user guide's playbooks, extracted from docs/guide.md and run against a real etcd.
+
+docs/guide.md marks each complete file with ``<!-- guide-file: NAME -->`` right before its
+fenced block. This test writes those blocks out unchanged and runs them in the order the guide's
+"Putting it together" section gives, then checks the outcome by reading etcd over plain HTTP
+and the files the playbooks wrote, so the guide cannot silently drift from the modules.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from typing import Dict, Optional
+
+import pytest
+
+from tests.harness.etcd_server import EtcdServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUIDE = os.path.join(ROOT, 'docs', 'guide.md')
+BLOCK = re.compile(r'<!-- guide-file: (\S+) -->\s*\n```ya?ml\n(.*?)\n```', re.S)
+
+
+def guide_files() -> Dict[str, str]:
+    with open(GUIDE, encoding='utf-8') as handle:
+        return {name: body + '\n' for name, body in BLOCK.findall(handle.read())}
+
+
+def etcd_get(url: str, key: str) -> Optional[str]:
+    """Value of ``key`` read straight from etcd (None when it does not exist)."""
+    try:
+        with urllib.request.urlopen('%s/v2/keys%s' % (url, key), timeout=5) as resp:
+            return json.loads(resp.read().decode())['node'].get('value')
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+@pytest.fixture(scope='module')
+def server():
+    # A server of its own: the guide uses fixed keys (/services/web/...).
+    with EtcdServer('3.5') as etcd:
+        yield etcd
+
+
+@pytest.fixture(scope='module')
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp('guide')
+    for name, body in guide_files().items():
+        (path / name).write_text(body, encoding='utf-8')
+    return path
+
+
+def play(workdir, server, playbook: str, *extra: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(('ANSIBLE_', 'PYETCD_'))}
+    env.update(ANSIBLE_COLLECTIONS_PATH=os.environ['PYETCD_COLLECTIONS_DIR'], ANSIBLE_HOME=str(workdir / 'home'),
+               ANSIBLE_NOCOLOR='1', ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'inventory.yml', playbook,
+               '-e', 'etcd_host=%s:%d' % (server.host, server.port), '-e', 'deploy_root=%s' % (workdir / 'srv'),
+               *extra]
+    return subprocess.run(command, cwd=str(workdir), env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def recap_changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r'changed=(\d+)', output.split('PLAY RECAP', 1)[-1]))
+
+
+def test_guide_has_the_three_playbooks_and_an_inventory():
+    assert sorted(guide_files()) == ['configure.yml', 'deploy.yml', 'inventory.yml', 'publish.yml']
+
+
+def test_worked_example_end_to_end(workdir, server):
+    url = server.url
+
+    first = play(workdir, server, 'publish.yml')
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert etcd_get(url, '/services/web/config/listen_port') == '8080'
+    assert etcd_get(url, '/services/web/config/debug') == 'false'
+    assert etcd_get(url, '/services/web/config/database/host') == 'db1.internal'
+    assert json.loads(etcd_get(url, '/services/web/config/upstreams')) == ['10.0.0.11:9000', '10.0.0.12:9000']
+    assert etcd_get(url, '/services/web/release') == '1.4.2'
+
+    configure = play(workdir, server, 'configure.yml')
+    assert configure.returncode == 0, configure.stdout + configure.stderr
+    for host in ('web1', 'web2', 'web3'):
+        ini = (workdir / 'srv' / host / 'web.ini').read_text(encoding='utf-8')
+        assert 'port = 8080' in ini and 'workers = 4' in ini and 'log_level = info' in ini
+        assert 'upstreams = 10.0.0.11:9000,10.0.0.12:9000' in ini and 'host = db1.internal' in ini
+
+    deploy = play(workdir, server, 'deploy.yml')
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert etcd_get(url, '/services/web/release') == '1.5.0'
+    assert etcd_get(url, '/services/web/deploy-lock') is None, 'the lock must be released'
+    for host in ('web1', 'web2', 'web3'):
+        assert (workdir / 'srv' / host / 'RELEASE').read_text(encoding='utf-8') == '1.5.0\n'
+
+    again = play(workdir, server, 'publish.yml')
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap_changed(again.stdout) == 0, again.stdout
+
+    redeploy = play(workdir, server, 'deploy.yml')
+    assert redeploy.returncode == 0, redeploy.stdout + redeploy.stderr
+    assert etcd_get(url, '/services/web/release') == '1.5.0'
+
+
+def test_deploy_from_an_unexpected_release_touches_no_host(workdir, server):
+    # Runs after the end-to-end test (module order): the pointer says 1.5.0 by now.
+    before = etcd_get(server.url, '/services/web/release')
+    marker = workdir / 'srv' / 'web1' / 'RELEASE'
+    stamp = marker.stat().st_mtime_ns if marker.exists() else None
+    proc = play(workdir, server, 'deploy.yml', '-e', 'from_release=1.3.0', '-e', 'to_release=9.9.9')
+    assert proc.returncode != 0
+    assert '/services/web/release' in proc.stdout
+    assert etcd_get(server.url, '/services/web/release') == before
+    # The failed first play ends the playbook: the second play never starts.
+    assert 'Take the deploy lock' not in proc.stdout, proc.stdout
+    assert (marker.stat().st_mtime_ns if marker.exists() else None) == stamp
