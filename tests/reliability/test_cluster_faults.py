@@ -193,7 +193,7 @@ def test_all_members_down_one_clear_error_within_budget(etcd_cluster, figures):
         for url in etcd_cluster.urls:
             assert '%s: connection refused' % url in message
         # Each member tried exactly once.
-        assert sorted(endpoint for endpoint, _ in err.value.attempts) == sorted(etcd_cluster.urls)
+        assert sorted(endpoint for endpoint, _reason in err.value.attempts) == sorted(etcd_cluster.urls)
         # Refused connections fail at once: far below even one timeout.
         assert elapsed < TIMEOUT
     figures.add('faults: all-members-down survived')
@@ -240,4 +240,4 @@ def test_client_without_reconnect_stays_on_its_member(etcd_cluster):
     first.kill()
     with pytest.raises(EtcdConnectionFailed) as err:
         client.read('/noreconnect/k')
-    assert [endpoint for endpoint, _ in err.value.attempts] == [first.url]
+    assert [endpoint for endpoint, _reason in err.value.attempts] == [first.url]

@@ -73,7 +73,7 @@ def test_processes_on_different_members_lose_no_update(etcd_cluster, figures):
         proc = ctx.Process(target=_process_worker, args=(order, key, marker_dir, 'p%d' % n, INCREMENTS, queue))
         proc.start()
         procs.append(proc)
-    results = [queue.get(timeout=120) for _ in procs]
+    results = [queue.get(timeout=120) for _proc in procs]
     for proc in procs:
         proc.join(timeout=30)
     conflicts = _check(setup, key, marker_dir, results, writers)

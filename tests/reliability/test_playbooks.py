@@ -266,12 +266,12 @@ def test_bad_input_to_the_modules_fails_cleanly_and_writes_nothing(etcd35, playb
     odd_key = prefix + '/odd key ?#%&/ünï'
     big_value = 'x' * (1 << 20)
     tasks.append({'name': 'odd key', 'pyetcd.etcd.etcd_key': {'host': etcd35.url, 'key': odd_key, 'value': 'odd'}})
-    tasks.append({'name': 'big value', 'pyetcd.etcd.etcd_key': {'host': etcd35.url, 'key': prefix + '-big',
-                                                                 'value': big_value}})
-    tasks.append({'name': 'odd key through the lookup', 'ansible.builtin.assert': {
-        'that': ["lookup('pyetcd.etcd.etcd', %s, host=%s) == 'odd'" % (json.dumps(odd_key), json.dumps(etcd35.url)),
-                 "lookup('pyetcd.etcd.etcd', %s, host=%s) | length == %d" % (json.dumps(prefix + '-big'),
-                                                                              json.dumps(etcd35.url), len(big_value))]}})
+    tasks.append({'name': 'big value', 'pyetcd.etcd.etcd_key': {'host': etcd35.url, 'key': prefix + '-big', 'value': big_value}})
+    host = json.dumps(etcd35.url)
+    tasks.append({'name': 'odd key through the lookup', 'ansible.builtin.assert': {'that': [
+        "lookup('pyetcd.etcd.etcd', %s, host=%s) == 'odd'" % (json.dumps(odd_key), host),
+        "lookup('pyetcd.etcd.etcd', %s, host=%s) | length == %d" % (json.dumps(prefix + '-big'), host, len(big_value)),
+    ]}})
     play = json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}])
     proc = run_playbook(play, playbook_dir)
     output = proc.stdout + proc.stderr
