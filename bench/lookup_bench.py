@@ -144,7 +144,7 @@ def main() -> int:
         cases = (('keys_one_call', keys), ('directory_read', [PREFIX + '/keys']))
         times: Dict[Tuple[str, str], List[float]] = {}
         gets: Dict[Tuple[str, str], List[int]] = {}
-        for _ in range(args.repeat):
+        for _round in range(args.repeat):
             for case, terms in cases:
                 for name, runner in runners:
                     before = _store_gets(url)
@@ -195,8 +195,8 @@ def main() -> int:
     for name in results:
         for what, label in (('keys_one_call', '%d keys, one call' % args.keys), ('directory_read', 'directory read')):
             row = results[name][what]
-            print('%-48s %10.4f %13.3f %6g' % ('%s: %s' % (name, label), row['best_s'], row['per_key_ms'],
-                                              row['requests_per_call']))
+            label = '%s: %s' % (name, label)
+            print('%-48s %10.4f %13.3f %6g' % (label, row['best_s'], row['per_key_ms'], row['requests_per_call']))
     print('speed-up, %d keys in one call: %.1fx (target >= 20x: %s)' % (args.keys, ratio_keys, 'met' if ratio_keys >= 20 else 'NOT met'))
     print('speed-up, %d-key directory read: %.2fx; pyetcd.etcd GETs for it: %g'
           % (args.keys, ratio_dir, ours_r['directory_read']['requests_per_call']))

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: etcd
 author:
-  - pyetcd.etcd contributors
+  - pyetcd.etcd contributors (!UNKNOWN)
 version_added: 0.1.0
 short_description: Read keys and directories from etcd's v2 keys API
 description:

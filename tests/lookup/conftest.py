@@ -114,4 +114,3 @@ class PlaybookRun:
 def playbook(tmp_path) -> PlaybookRun:
     """playbook(text, cfg='', env={}) runs ansible-playbook and returns the CompletedProcess."""
     return PlaybookRun(str(tmp_path))
-

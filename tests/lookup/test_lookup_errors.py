@@ -39,7 +39,7 @@ def test_unreachable_member(run_lookup, key_prefix, extra):
 
 
 def test_every_unreachable_member_is_named(run_lookup, key_prefix):
-    urls = ['http://127.0.0.1:%d' % free_port() for _ in range(2)]
+    urls = ['http://127.0.0.1:%d' % free_port() for _unused in range(2)]
     message = _expect_error(run_lookup, key_prefix + '/k', host=urls, timeout=2)
     for url in urls:
         assert url in message
