@@ -124,7 +124,7 @@ def sequential(url: str, host: str, port: int, ops: int, rounds: int) -> List[di
     for name, funcs in contenders.items():  # warm-up: connections open, code paths hot
         funcs['read'](prefix, 50)
         funcs['write'](prefix, 20)
-    for _ in range(rounds):
+    for _round in range(rounds):
         # Interleaved, so a slow phase of the shared machine hits every contender alike.
         for op in ('read', 'write'):
             for name, funcs in contenders.items():
@@ -152,7 +152,7 @@ def bulk(host: str, port: int, keys: int, threads: int, rounds: int) -> List[dic
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
             list(pool.map(lambda name: client.write('%s/%s' % (base, name), VALUE), names))
         start = time.perf_counter()
-        got = sum(1 for _ in client.read(base, recursive=True).node.leaves())
+        got = len(list(client.read(base, recursive=True).node.leaves()))
         client.close()
         return got, time.perf_counter() - start
 
@@ -161,7 +161,7 @@ def bulk(host: str, port: int, keys: int, threads: int, rounds: int) -> List[dic
         for name in names:
             peer.write('%s/%s' % (base, name), VALUE)
         start = time.perf_counter()
-        got = sum(1 for _ in peer.read(base, recursive=True).leaves)
+        got = len(list(peer.read(base, recursive=True).leaves))
         return got, time.perf_counter() - start
 
     def peer_threads(base: str):
@@ -169,7 +169,7 @@ def bulk(host: str, port: int, keys: int, threads: int, rounds: int) -> List[dic
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
             list(pool.map(lambda name: peer.write('%s/%s' % (base, name), VALUE), names))
         start = time.perf_counter()
-        got = sum(1 for _ in peer.read(base, recursive=True).leaves)
+        got = len(list(peer.read(base, recursive=True).leaves))
         return got, time.perf_counter() - start
 
     contenders = {'pyetcd.etcd (%d threads + recursive read)' % threads: ours}

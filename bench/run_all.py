@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Run every benchmark in bench/ against one local etcd and write the results.
 
-    python3 bench/run_all.py [--quick] [--only client,scale]
+    python bench/run_all.py [--quick] [--only client,scale]
 
 - Makes (or updates) the benchmark virtualenv bench/.venv with bench/make-venv.sh and re-runs
   itself inside it: python-etcd, the `ansible` package (community.general's lookup) and
@@ -188,11 +188,11 @@ def write_chart(results: List[dict]) -> Optional[str]:
         return None
     colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52'}
     fig, axis = plt.subplots(figsize=(10, 0.45 * len(bars) + 1.6))
-    labels = ['%s: %s' % (group, label) for group, label, _, _ in bars]
-    values = [value for _, _, value, _ in bars]
+    labels = ['%s: %s' % (entry[0], entry[1]) for entry in bars]
+    values = [entry[2] for entry in bars]
     positions = list(range(len(bars)))[::-1]
-    axis.barh(positions, values, color=[colours.get(group, '#8172b2') for group, _, _, _ in bars])
-    for pos, (_, _, value, target) in zip(positions, bars):
+    axis.barh(positions, values, color=[colours.get(entry[0], '#8172b2') for entry in bars])
+    for pos, (_group, _label, value, target) in zip(positions, bars):
         axis.text(value, pos, ' %.2fx' % value, va='center', fontsize=8)
         if target:
             axis.plot([target, target], [pos - 0.4, pos + 0.4], color='black', linewidth=1.5)
@@ -212,7 +212,7 @@ def write_chart(results: List[dict]) -> Optional[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--quick', action='store_true', help='smaller sizes: a smoke run of every script')
-    parser.add_argument('--only', help='comma-separated subset of: %s' % ', '.join(name for name, _, _ in SCRIPTS))
+    parser.add_argument('--only', help='comma-separated subset of: %s' % ', '.join(entry[0] for entry in SCRIPTS))
     parser.add_argument('--etcd-version', default='3.5', choices=['3.5', '3.4'])
     args = parser.parse_args()
     ensure_venv()

@@ -97,7 +97,7 @@ class CountingProxy:
     def _serve(self) -> None:
         while not self._stop:
             try:
-                client, _ = self._listener.accept()
+                client = self._listener.accept()[0]
             except OSError:
                 return
             self.stamps.append(time.time())
