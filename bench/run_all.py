@@ -33,7 +33,7 @@ VENV = os.path.join(HERE, '.venv')
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
     ('client', 'client_bench.py', ['--ops', '300', '--rounds', '3']),
-    ('lookup', 'lookup_bench.py', ['--keys', '200']),
+    ('lookup', 'lookup_bench.py', ['--keys', '200', '--repeat', '1']),
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
 ]
@@ -52,10 +52,39 @@ def ensure_venv() -> None:
     os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
 
 
-def accepts_json(script: str) -> bool:
-    """Scripts of other authors may not know --json yet; their stdout is kept either way."""
+def json_option(script: str) -> Optional[str]:
+    """The script's option for a JSON results file (--json, or --output), if it has one.
+
+    A script without either still runs; its printed output goes into results.md as it is.
+    """
     with open(script, encoding='utf-8') as handle:
-        return '--json' in handle.read()
+        text = handle.read()
+    for option in ('--json', '--output'):
+        if "'%s'" % option in text:
+            return option
+    return None
+
+
+def normalise(data: dict) -> dict:
+    """Bring a results file into the title/machine/rows/ratios shape results.md is made from.
+
+    benchlib.write_json already writes that shape; lookup_bench.py writes 'benchmark',
+    'environment', 'results' ({tool: {case: figures}}) and 'ratios'.
+    """
+    if 'rows' in data:
+        return data
+    rows = []
+    for tool, cases in (data.get('results') or {}).items():
+        for case, figures in cases.items():
+            if isinstance(figures, dict):
+                rows.append(dict({key: value for key, value in figures.items() if not isinstance(value, (list, dict))},
+                                 name=tool, case=case))
+    environment = data.get('environment') or {}
+    machine = {'nproc': environment.get('cpus'), 'python': environment.get('python'),
+               'etcd': environment.get('etcd_server'), 'ansible-core': environment.get('ansible_core')}
+    notes = ['%s: %s' % (key, value) for key, value in (data.get('target') or {}).items()]
+    return {'title': data.get('benchmark') or data.get('title'), 'machine': {k: v for k, v in machine.items() if v},
+            'rows': rows, 'ratios': data.get('ratios') or {}, 'notes': notes}
 
 
 def run_script(name: str, script: str, extra: List[str], env: Dict[str, str]) -> dict:
@@ -63,8 +92,9 @@ def run_script(name: str, script: str, extra: List[str], env: Dict[str, str]) ->
     if os.path.exists(out_json):
         os.remove(out_json)
     command = [sys.executable, script] + extra
-    if accepts_json(script):
-        command += ['--json', out_json]
+    option = json_option(script)
+    if option:
+        command += [option, out_json]
     print('\n=== %s: %s' % (name, ' '.join(os.path.relpath(part, ROOT) if part.startswith(ROOT) else part for part in command)),
           flush=True)
     lines = []
@@ -77,7 +107,7 @@ def run_script(name: str, script: str, extra: List[str], env: Dict[str, str]) ->
               'stdout': ''.join(lines)}
     if os.path.exists(out_json):
         with open(out_json, encoding='utf-8') as handle:
-            result['data'] = json.load(handle)
+            result['data'] = normalise(json.load(handle))
     with open(os.path.join(RAW, '%s.txt' % name), 'w', encoding='utf-8') as handle:
         handle.write(result['stdout'])
     return result
@@ -93,7 +123,7 @@ def fmt(value) -> str:
 
 def table(rows: List[dict]) -> List[str]:
     """Markdown table over the union of the rows' scalar fields (raw per-round lists left out)."""
-    columns: List[str] = []
+    columns: List[str] = [key for key in ('name', 'op', 'case', 'keys') if any(key in row for row in rows)]
     for row in rows:
         for key, value in row.items():
             if key not in columns and not isinstance(value, (list, dict)):
@@ -108,6 +138,8 @@ def machine_line(results: List[dict]) -> str:
     for result in results:
         info = (result.get('data') or {}).get('machine')
         if info:
+            if 'cpu' not in info:
+                continue  # a script that does not describe the CPU; prefer one that does
             return ', '.join('%s: %s' % (key, info[key]) for key in ('nproc', 'cpu', 'python', 'etcd', 'os') if key in info)
     sys.path.insert(0, HERE)
     import benchlib  # pylint: disable=import-outside-toplevel
