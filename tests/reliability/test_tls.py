@@ -155,21 +155,24 @@ def test_playbook_over_tls(tls_server, pki, playbook_dir, figures):
     figures.add('tls/auth: playbook runs checked', 2)
 
 
-@pytest.mark.slow
-def test_playbook_with_validate_certs_false_works(tls_server, pki, playbook_dir, figures):
+@pytest.fixture(scope='module')
+def insecure_run(tls_server, pki, tmp_path_factory):
+    """One playbook run with validate_certs=false, shared by the two tests below."""
     key = '/tls-play-%s' % uuid.uuid4().hex[:8]
     insecure = {'validate_certs': False, 'client_cert': pki['client_cert'], 'client_key': pki['client_key']}
-    proc = run_playbook(_tls_play(tls_server, key, insecure), playbook_dir)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return run_playbook(_tls_play(tls_server, key, insecure), str(tmp_path_factory.mktemp('insecure-play')))
+
+
+@pytest.mark.slow
+def test_playbook_with_validate_certs_false_works(insecure_run, figures):
+    assert insecure_run.returncode == 0, insecure_run.stdout + insecure_run.stderr
     figures.add('tls/auth: playbook runs checked')
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason='modules and lookup do not yet warn that validate_certs=false is insecure '
                                        '(reported to the owner of module_utils/connection.py)')
-def test_playbook_with_validate_certs_false_warns(tls_server, pki, playbook_dir):
-    key = '/tls-play-%s' % uuid.uuid4().hex[:8]
-    insecure = {'validate_certs': False, 'client_cert': pki['client_cert'], 'client_key': pki['client_key']}
-    proc = run_playbook(_tls_play(tls_server, key, insecure), playbook_dir)
-    assert proc.returncode == 0
-    assert 'validate_certs' in proc.stdout + proc.stderr and 'insecure' in (proc.stdout + proc.stderr).lower()
+def test_playbook_with_validate_certs_false_warns(insecure_run):
+    output = insecure_run.stdout + insecure_run.stderr
+    assert insecure_run.returncode == 0
+    assert 'validate_certs' in output and 'insecure' in output.lower()
