@@ -207,6 +207,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     client_errors,
     client_from_options,
     describe_error,
+    insecure_warning,
     missing_requirement,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
@@ -273,6 +274,9 @@ class LookupModule(LookupBase):
             client = client_from_options(self.get_option)
         except client_errors() as exc:
             raise AnsibleLookupError('etcd connection options: %s' % describe_error(exc, hide=[password])) from None
+        warning = insecure_warning(self.get_option)
+        if warning:
+            display.warning('pyetcd.etcd.etcd lookup: ' + warning)
 
         reader = _Reader(client, self.get_option, has_default='default' in kwargs, password=password)
         display.vvv('pyetcd.etcd.etcd lookup: %d term(s) from %s' % (len(terms), ', '.join(client.endpoints)))

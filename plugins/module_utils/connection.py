@@ -147,6 +147,18 @@ def client_from_options(get_option: Callable[[str], Any]) -> 'Client':
     return Client(**client_kwargs(get_option))
 
 
+def insecure_warning(get_option: Callable[[str], Any]) -> Optional[str]:
+    """The warning to show when certificate checks are off, or ``None`` when they are on.
+
+    Modules pass it to ``module.warn`` and the lookup to ``display.warning``, so both say the
+    same thing.
+    """
+    if get_option('validate_certs') is False:
+        return ('validate_certs=false: the TLS certificates of the etcd members are not verified, which is insecure '
+                '(anyone on the network path can impersonate etcd); give ca_cert instead')
+    return None
+
+
 def missing_requirement() -> Optional[str]:
     """Return a message for a missing Python requirement, or ``None`` when all is there."""
     if not HAS_REQUESTS:
@@ -169,10 +181,14 @@ def client_from_module(module: Any) -> 'Client':
     if problem:
         module.fail_json(msg=problem, exception=REQUESTS_IMPORT_ERROR or CLIENT_IMPORT_ERROR)
     try:
-        return client_from_options(module.params.get)
+        client = client_from_options(module.params.get)
     except client_errors() as exc:
         module.fail_json(msg=describe_error(exc, hide=[module.params.get('password')]))
         raise  # unreachable: fail_json exits
+    warning = insecure_warning(module.params.get)
+    if warning:
+        module.warn(warning)
+    return client
 
 
 def client_errors() -> Tuple[type, ...]:
@@ -263,7 +279,8 @@ def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable
     detail = ' '.join(str(exc).split()) or exc.__class__.__name__
     parts = []
     if key is not None and key not in detail:
-        parts.append('key %s' % key)
+        # A message is one readable line: a key of thousands of characters is shortened.
+        parts.append('key %s' % (key if len(key) <= 80 else '%s...%s' % (key[:50], key[-20:])))
     endpoint = getattr(exc, 'endpoint', None)
     if endpoint and str(endpoint) not in detail:
         parts.append('on %s' % endpoint)
