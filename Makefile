@@ -21,7 +21,7 @@ export VENV
 # ansible-lint and ansible-test call ansible-* tools by name.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help venv sanity lint pytest test demo build install-test changelog clean
+.PHONY: help venv sanity lint pytest test demo build install-test changelog clean bench compat docs-site
 
 help:
 	@echo 'make demo          run the demo playbook against a throwaway etcd'
@@ -33,6 +33,9 @@ help:
 	@echo 'make build         ansible-galaxy collection build into build/'
 	@echo 'make install-test  install the built tarball and run the demo from it'
 	@echo 'make changelog     lint changelog fragments and render CHANGELOG.rst'
+	@echo 'make bench         every benchmark (bench/.venv); writes bench/results/results.md and summary.png'
+	@echo 'make compat        module and lookup tests under ansible-core 2.16/2.19/newest x etcd 3.4/3.5'
+	@echo 'make docs-site     antsibull-docs lint and the Sphinx docs site in .cache/docs-site'
 
 venv: $(STAMP)
 
@@ -73,3 +76,13 @@ changelog: venv
 
 clean:
 	rm -rf build tests/output .pytest_cache .hypothesis
+
+# Benchmarks are not tests: not part of `make test` or CI. bench/run_all.py makes its own venv.
+bench:
+	python3 bench/run_all.py
+
+compat: venv
+	tools/compat_matrix.sh
+
+docs-site:
+	tools/docs_site.sh
