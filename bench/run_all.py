@@ -247,7 +247,7 @@ def write_chart(results: List[dict]) -> Optional[str]:
     axis.minorticks_off()
     axis.axvline(1.0, color='grey', linestyle='--', linewidth=0.8)
     axis.set_xlabel('times faster than the compared tool, same run (log scale; >1 is faster; black tick = target)')
-    axis.set_title('pyetcd.etcd benchmarks (%s)' % machine_line(results).split(', os:')[0], fontsize=9)
+    axis.set_title('pyetcd.etcd benchmarks (%s)' % machine_line(results).split(', os:', maxsplit=1)[0], fontsize=9)
     fig.tight_layout()
     path = os.path.join(RESULTS, 'summary.png')
     fig.savefig(path, dpi=110)
