@@ -10,7 +10,7 @@
   client_bench.py, lookup_bench.py, modules_bench.py and scale_bench.py (the ones that exist),
   each with ETCD_URL/ETCD_HOST/ETCD_PORT set and ``--json bench/results/raw/<name>.json``.
 - Writes bench/results/results.md (machine, tables, ratios, each script's own output) and the
-  bar chart bench/results/summary.png.
+  bar chart bench/results/summary.png (with --quick: into bench/results/raw/quick/ instead).
 
 Every ratio is computed inside one script run; absolute figures only mean something together
 with the machine line at the top of results.md.
@@ -29,6 +29,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, 'results')
 RAW = os.path.join(RESULTS, 'raw')
+# Where results.md and summary.png go: bench/results for a full run; a --quick run writes into
+# raw/quick (not committed) so it never replaces the published figures.
+OUT = RESULTS
 VENV = os.path.join(HERE, '.venv')
 # Targets of issue 6 for ratios the other scripts report (speed-up over the peer).
 TARGETS = {
@@ -180,7 +183,7 @@ def write_markdown(results: List[dict], started: str, seconds: float, quick: boo
             lines.append('- %s' % note)
         lines.extend(['', '<details><summary>output</summary>', '', '```', result['stdout'].rstrip(), '```', '',
                       '</details>', ''])
-    path = os.path.join(RESULTS, 'results.md')
+    path = os.path.join(OUT, 'results.md')
     with open(path, 'w', encoding='utf-8') as handle:
         handle.write('\n'.join(lines))
     return path
@@ -249,7 +252,7 @@ def write_chart(results: List[dict]) -> Optional[str]:
     axis.set_xlabel('times faster than the compared tool, same run (log scale; >1 is faster; black tick = target)')
     axis.set_title('pyetcd.etcd benchmarks (%s)' % machine_line(results).split(', os:', maxsplit=1)[0], fontsize=9)
     fig.tight_layout()
-    path = os.path.join(RESULTS, 'summary.png')
+    path = os.path.join(OUT, 'summary.png')
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -262,6 +265,9 @@ def main() -> int:
     parser.add_argument('--etcd-version', default='3.5', choices=['3.5', '3.4'])
     args = parser.parse_args()
     ensure_venv()
+    global OUT, RAW  # pylint: disable=global-statement
+    if args.quick:
+        OUT = RAW = os.path.join(RAW, 'quick')
     os.makedirs(RAW, exist_ok=True)
     sys.path.insert(0, os.path.join(ROOT, 'tests', 'harness'))
     from etcd_server import EtcdServer  # pylint: disable=import-outside-toplevel,import-error
