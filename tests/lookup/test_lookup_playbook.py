@@ -127,8 +127,10 @@ def test_short_name_without_the_setting_is_not_this_plugin(etcd35, tree, playboo
                 msg: "{{ lookup('etcd', '%s/app/port', host='%s') }}"
         ''' % (tree, etcd35.url))
     out = proc.stdout + proc.stderr
+    # This plugin would have read the key; the bare name went elsewhere. ansible-core 2.19 names
+    # the community.general redirect, 2.16 and 2.21 only say the lookup was not found.
     assert proc.returncode != 0, out
-    assert 'community.general' in out
+    assert 'community.general' in out or "lookup plugin (etcd) not found" in out, out
 
 
 PRECEDENCE_PLAY = '''

@@ -198,7 +198,9 @@ def test_module_sensitive_hides_values_everywhere(etcd_server, key_prefix):
     text = repr(result)
     assert 's3cr3t' not in text and 'tok3n' not in text
     assert result['diff']['after'] == {'pw': '<hidden>', 'n': {'t': '<hidden>'}}
-    assert result['invocation']['module_args']['content'] == {'pw': '<hidden>', 'n': {'t': '<hidden>'}}
+    # ansible-core 2.21 returns the invocation only when the controller asks for it.
+    if 'invocation' in result:
+        assert result['invocation']['module_args']['content'] == {'pw': '<hidden>', 'n': {'t': '<hidden>'}}
     assert raw_tree(etcd_server, key_prefix) == {'pw': 's3cr3t-value', 'n': {'t': 'tok3n'}}
 
 
