@@ -14,13 +14,14 @@
 # the combination's requirement list is unchanged. Each cell runs tests/modules and tests/lookup
 # (real etcd, ansible-playbook runs of the lookup) selected by the etcd id of the
 # etcd_server fixture: `-k etcd3.4`, and `-k "not etcd3.4"` for 3.5 (which also carries the
-# tests that use etcd 3.5 only). Exit status is non-zero when any cell failed.
+# tests that use etcd 3.5 only, and the ansible-doc rendering test, which needs no etcd).
+# Exit status is non-zero when any cell failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cache="$root/.cache/compat"
 combos=${COMPAT_COMBOS:-"3.11:2.16 3.11:2.19 newest:newest"}
-tests=${COMPAT_TESTS:-"tests/modules tests/lookup"}
+tests=${COMPAT_TESTS:-"tests/modules tests/lookup tests/docs/test_ansible_doc.py"}
 workers=${COMPAT_WORKERS:-2}
 mkdir -p "$cache"
 
@@ -41,9 +42,10 @@ find_python() {
 }
 
 summary() {
-    # pytest's closing counts, e.g. "204 passed, 2 skipped" (with or without the === frame).
+    # pytest's closing counts, e.g. "204 passed, 2 skipped" (with or without the === frame);
+    # -a: a test may print bytes that make grep call the log binary.
     local line
-    line=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$1" | tail -n 1 || true)
+    line=$(grep -aE '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$1" | tail -n 1 || true)
     line=${line#"${line%%[![:space:]=]*}"}
     echo "${line% in *}"
 }
