@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The etcd v2 client: :class:`Client`.
 
-One ``requests.Session`` (keep-alive, connection pool) per client, shared safely by threads.
+One ``requests.Session`` per client, shared safely by threads: it owns the keep-alive connection
+pools and the TLS settings, and requests go out through its urllib3 pools directly (the
+per-request machinery of ``requests`` cost more time than everything else the client does).
 Every request has a connect and a read timeout. With ``allow_reconnect`` a member that cannot
 be reached is skipped and the client stays on the member that answered; a request that was sent
 and got no answer is re-sent only when it cannot change anything (a read): a write in that
@@ -12,15 +14,18 @@ short backoff. urllib3's own retries are off, so a timeout is never silently mul
 """
 from __future__ import annotations
 
+import base64
+import http.client
 import os
 import re
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import quote, urlencode
 
 try:
     import requests
+    import urllib3
     from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -31,6 +36,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only where requests 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.discovery import srv_endpoints
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  # noqa: F401 pylint: disable=unused-import
     ClientException,
+    EtcdBulkWriteFailed,
     EtcdConnectionFailed,
     EtcdException,
     EtcdInvalidResponse,
@@ -219,7 +225,7 @@ def _describe_transport(exc: BaseException) -> str:
     if 'Connection reset' in text:
         return 'connection reset'
     for err in _reason_chain(exc):
-        if not isinstance(err, requests.exceptions.RequestException):
+        if not isinstance(err, (requests.exceptions.RequestException, urllib3.exceptions.MaxRetryError)):
             return '%s: %s' % (type(err).__name__, err)
     return str(exc)
 
@@ -336,6 +342,16 @@ class Client:
         if username:
             session.auth = (username, password or '')
         self._session = session
+        self._adapter = adapter
+        # The headers every request carries, built once: requests' defaults (User-Agent,
+        # Accept-Encoding, keep-alive) and the basic-auth header of session.auth.
+        self._headers = dict(session.headers)
+        if username:
+            token = ('%s:%s' % (username, password or '')).encode('utf-8')
+            self._headers['Authorization'] = 'Basic ' + base64.b64encode(token).decode('ascii')
+        self._form_headers = dict(self._headers)
+        self._form_headers['Content-Type'] = 'application/x-www-form-urlencoded'
+        self._pools: Dict[str, Any] = {}
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -365,8 +381,29 @@ class Client:
         return 'Client(endpoints=%r, current=%r)' % (self._endpoints, self.current_endpoint)
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (a later request opens new ones)."""
+        with self._lock:
+            self._pools.clear()
         self._session.close()
+
+    def _pool(self, base: str) -> Any:
+        """The urllib3 connection pool of the session's adapter for one endpoint, looked up once.
+
+        The adapter picks the pool and applies the session's TLS settings (verify, ca_cert,
+        client certificate) exactly as it does for its own requests.
+        """
+        pool = self._pools.get(base)
+        if pool is None:
+            verify, cert = self._session.verify, self._session.cert
+            if hasattr(self._adapter, 'get_connection_with_tls_context'):  # requests >= 2.32.2
+                prepared = requests.Request('GET', base + '/').prepare()
+                pool = self._adapter.get_connection_with_tls_context(prepared, verify, cert=cert)
+            else:  # pragma: no cover - older requests
+                pool = self._adapter.get_connection(base + '/')
+            self._adapter.cert_verify(pool, base + '/', verify, cert)
+            with self._lock:
+                self._pools[base] = pool
+        return pool
 
     def __enter__(self) -> 'Client':
         return self
@@ -392,29 +429,46 @@ class Client:
         tls_failures = 0
         leader_tries = 0
         position = 0
+        body = urlencode(params).encode('ascii') if params and method in ('PUT', 'POST') else None
+        headers = self._form_headers if body is not None else self._headers
+        pool_timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+        errors = urllib3.exceptions
+        reopened = 0
         while position < len(order):
             index = order[position]
             base = self._endpoints[index]
-            url = base + path
             try:
-                if method in ('PUT', 'POST'):
-                    response = self._session.request(method, url, data=params, timeout=timeout, allow_redirects=False)
-                else:
-                    # The query is encoded here, as requests would: an empty or small dict handed
-                    # to requests costs more in its generic parameter handling than the encoding.
-                    response = self._session.request(method, url + '?' + query if query else url, timeout=timeout,
-                                                     allow_redirects=False)
-                text = response.content.decode('utf-8', 'replace')
-            except requests.exceptions.SSLError as exc:
+                # Straight into the session's urllib3 pool: no retries and no redirects, so a
+                # timeout is never multiplied and a redirect is reported, not followed.
+                response = self._pool(base).urlopen(method, path + '?' + query if query else path, body=body,
+                                                    headers=headers, retries=False, redirect=False, timeout=pool_timeout,
+                                                    preload_content=True, assert_same_host=False)
+                text = response.data.decode('utf-8', 'replace')
+            except errors.ClosedPoolError as exc:
+                # close() (or the pool manager making room) closed the cached pool before
+                # anything was sent: look the pool up again and retry this member.
+                with self._lock:
+                    self._pools.pop(base, None)
+                reopened += 1
+                if reopened > len(order):
+                    attempts.append((base, _describe_transport(exc)))
+                    position += 1
+                continue
+            except errors.SSLError as exc:
                 attempts.append((base, _describe_tls(exc)))
                 tls_failures += 1
                 position += 1
                 continue
-            except requests.exceptions.ConnectTimeout:
+            except errors.NewConnectionError as exc:
+                # Also a subclass of ConnectTimeoutError: refused, unresolvable, unreachable.
+                attempts.append((base, _describe_transport(exc)))
+                position += 1
+                continue
+            except errors.ConnectTimeoutError:
                 attempts.append((base, 'no connection within %gs' % timeout[0]))
                 position += 1
                 continue
-            except requests.exceptions.ReadTimeout:
+            except errors.ReadTimeoutError:
                 if watch:
                     raise EtcdWatchTimedOut('no change within %gs' % timeout[1], key=subject, endpoint=base) from None
                 attempts.append((base, 'no answer within %gs' % timeout[1]))
@@ -423,7 +477,7 @@ class Client:
                     raise EtcdOutcomeUnknown('no answer to a %s that was sent' % method, attempts, key=subject, endpoint=base) from None
                 position += 1
                 continue
-            except requests.exceptions.RequestException as exc:
+            except (errors.HTTPError, OSError, http.client.HTTPException) as exc:
                 if _in_tls_handshake(exc):
                     attempts.append((base, 'TLS: connection closed during the handshake (does this port speak plain http?)'))
                     tls_failures += 1
@@ -442,8 +496,8 @@ class Client:
             if index != self._current:
                 with self._lock:
                     self._current = index
-            answer = _Answer(response.status_code, response.headers, text, base)
-            if response.status_code == 500 and leader_tries < self.leader_retries and self._leader_error(text, retry_safe):
+            answer = _Answer(response.status, response.headers, text, base)
+            if response.status == 500 and leader_tries < self.leader_retries and self._leader_error(text, retry_safe):
                 leader_tries += 1
                 time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
                 continue
@@ -622,6 +676,72 @@ class Client:
             params['ttl'] = str(ttl)
         params.update(self._conditions(key, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index))
         return self._keys('PUT', key, params)
+
+    def write_many(self, items: Union[Mapping[str, str], Iterable[Tuple[str, str]]], ttl: Optional[int] = None, *,
+                   concurrency: int = 8) -> List[EtcdResult]:
+        """Write many keys (one PUT each, as :meth:`write`), up to ``concurrency`` at a time.
+
+        ``items`` is a mapping or a sequence of ``(key, value)`` pairs; ``ttl`` applies to every
+        key. The writes come from threads sharing this client and its connection pool, so the
+        fastest way to store many keys. Every key and value is checked before anything is sent.
+        Returns the :class:`EtcdResult` of each write, in the order of ``items``.
+
+        After the first failure no further write is started (those in flight finish), and
+        :class:`EtcdBulkWriteFailed` names the failed keys with their errors, the keys not
+        sent, and keeps the results of the writes that succeeded. A write whose outcome is
+        unknown is never sent again.
+        :raises ClientException: a bad key, value, ttl or concurrency, or a key given twice
+            (their order would be undefined); nothing was sent.
+        """
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ClientException('concurrency must be a whole number >= 1, got %r' % (concurrency,))
+        ttl = _check_ttl(ttl)
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        keys: List[str] = []
+        seen = set()
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ClientException('write_many items must be (key, value) pairs, got %r' % (pair,))
+            key = normalize_key(pair[0])
+            _check_value(pair[1], 'value of %s' % key)
+            if key in seen:
+                raise ClientException('write_many got key %s twice; the order of the two writes would be undefined' % key)
+            seen.add(key)
+            keys.append(key)
+        values = [pair[1] for pair in pairs]
+        total = len(keys)
+        results: List[Optional[EtcdResult]] = [None] * total
+        failures: Dict[int, Exception] = {}
+        state = {'next': 0, 'stop': False}
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if state['stop'] or state['next'] >= total:
+                        return
+                    position = state['next']
+                    state['next'] += 1
+                try:
+                    results[position] = self.write(keys[position], values[position], ttl)
+                except Exception as exc:  # pylint: disable=broad-except
+                    # Reported below with its key; nothing is re-sent.
+                    with lock:
+                        failures[position] = exc
+                        state['stop'] = True
+
+        workers = [threading.Thread(target=work, name='etcd-write-many-%d' % number, daemon=True)
+                   for number in range(min(concurrency, total) - 1)]
+        for worker in workers:
+            worker.start()
+        work()  # the calling thread writes too
+        for worker in workers:
+            worker.join()
+        if failures:
+            failed = [(keys[position], failures[position]) for position in sorted(failures)]
+            raise EtcdBulkWriteFailed(results=results, failures=failed, not_sent=keys[state['next']:],
+                                      key=failed[0][0])
+        return results  # type: ignore[return-value]
 
     @staticmethod
     def _conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional[str] = None,

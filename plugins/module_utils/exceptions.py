@@ -278,6 +278,37 @@ class EtcdOutcomeUnknown(EtcdConnectionFailed):
         super().__init__(message, attempts, **kwargs)
 
 
+class EtcdBulkWriteFailed(EtcdException):
+    """One or more writes of :meth:`Client.write_many` failed.
+
+    ``results`` holds one entry per item, in the order given: the :class:`EtcdResult` of a write
+    that succeeded, None for one that failed or was not sent. ``failures`` lists
+    ``(key, exception)`` for each failed write; ``not_sent`` the keys left unsent after the first
+    failure. ``outcome_unknown`` is True when at least one failed write may still have been
+    applied (its exception says so too); such writes are never sent again.
+    """
+
+    default_message = 'bulk write failed'
+
+    def __init__(self, message: Optional[str] = None, results: Optional[list] = None, failures: Optional[list] = None,
+                 not_sent: Optional[list] = None, **kwargs):
+        self.results = list(results or [])
+        self.failures = list(failures or [])
+        self.not_sent = list(not_sent or [])
+        kwargs.setdefault('outcome_unknown', any(getattr(exc, 'outcome_unknown', False) for _key, exc in self.failures))
+        super().__init__(message, **kwargs)
+
+    def __str__(self) -> str:
+        shown = 5  # enough to see the pattern, short enough for one line
+        named = ['%s (%s)' % (key, exc) for key, exc in self.failures[:shown]]
+        if len(self.failures) > shown:
+            named.append('and %d more' % (len(self.failures) - shown))
+        text = '%s: %d of %d writes failed: %s' % (self.message, len(self.failures), len(self.results), '; '.join(named))
+        if self.not_sent:
+            text += '; %d not sent after the first failure' % len(self.not_sent)
+        return text
+
+
 class EtcdWatchTimedOut(EtcdException):
     """A read with ``wait=True`` saw no change before its timeout."""
 
