@@ -235,9 +235,9 @@ def main(argv=None) -> int:
     blk = bulk(host, port, args.keys, args.threads, max(1, min(args.rounds, 3)))
     print('\nbulk: %d keys written then read back (one recursive read), median of %d rounds'
           % (args.keys, max(1, min(args.rounds, 3))))
-    print('%-48s %9s %9s %9s' % ('', 'total s', 'write s', 'read s'))
+    print('%-54s %9s %9s %9s' % ('', 'total s', 'write s', 'read s'))
     for row in blk:
-        print('%-48s %9.3f %9.3f %9.4f' % (row['name'], row['seconds'], row['write_seconds'], row['read_seconds']))
+        print('%-54s %9.3f %9.3f %9.4f' % (row['name'], row['seconds'], row['write_seconds'], row['read_seconds']))
     ours_bulk = blk[0]
     for row in blk[1:]:
         ratios['%s / pyetcd.etcd bulk time' % row['name']] = round(row['seconds'] / ours_bulk['seconds'], 2)
