@@ -32,7 +32,9 @@ find_python() {
     # A working interpreter for version $1 (pyenv shims of versions not selected only print an
     # error, so each candidate is tried before it is trusted).
     local want=$1 candidate
-    for candidate in "python$want" "$(pyenv root 2>/dev/null)/versions/$want"*/bin/"python$want"; do
+    local pyenv_root
+    pyenv_root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+    for candidate in "python$want" "$pyenv_root/versions/$want"*/bin/"python$want"; do
         if "$candidate" -c 'import sys' >/dev/null 2>&1; then
             command -v "$candidate" 2>/dev/null || echo "$candidate"
             return 0
