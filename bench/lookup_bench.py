@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark: pyetcd.etcd.etcd lookup against community.general's etcd lookup.
 
 One throwaway etcd 3.5 (the test harness), 1,000 keys, both lookups loaded through the same
