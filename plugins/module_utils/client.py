@@ -440,7 +440,7 @@ class Client:
             try:
                 # Straight into the session's urllib3 pool: no retries and no redirects, so a
                 # timeout is never multiplied and a redirect is reported, not followed.
-                response = self._pool(base).urlopen(method, path + '?' + query if query else path, body=body,
+                response = self._pool(base).request(method, path + '?' + query if query else path, body=body,
                                                     headers=headers, retries=False, redirect=False, timeout=pool_timeout,
                                                     preload_content=True, assert_same_host=False)
                 text = response.data.decode('utf-8', 'replace')
