@@ -425,6 +425,14 @@ class Client:
         order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
         timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
         query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
+        # etcd drops a request line (``METHOD path?query HTTP/1.1``, the key URL-encoded, so up
+        # to 12 bytes per non-ASCII character) over MAX_REQUEST_LINE on a new connection.
+        line = len(method) + 1 + len(path) + (1 + len(query) if query else 0) + len(' HTTP/1.1\r\n')
+        if line > MAX_REQUEST_LINE:
+            subject = subject or path
+            shown = subject if len(subject) <= 60 else subject[:40] + '...' + subject[-10:]
+            raise ClientException('key %s is too long: its request line is %d bytes URL-encoded, and etcd drops a '
+                                  'request line over %d bytes on a new connection' % (shown, line, MAX_REQUEST_LINE))
         attempts: List[Tuple[str, str]] = []
         tls_failures = 0
         leader_tries = 0
@@ -553,23 +561,8 @@ class Client:
             raise exception_for(data, answer.status, answer.endpoint, outcome_unknown=ambiguous, key=subject)
         return EtcdResult(data=data, headers=answer.headers, endpoint=answer.endpoint)
 
-    @staticmethod
-    def _check_request_line(method: str, path: str, params: Optional[Dict[str, str]], subject: str) -> None:
-        """Refuse a request whose request line etcd would drop on a new connection.
-
-        The limit applies to ``METHOD path?query HTTP/1.1`` with the key URL-encoded, so a key
-        of non-ASCII characters reaches it sooner (up to 12 bytes per character).
-        """
-        query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
-        size = len(method) + 1 + len(path) + (1 + len(query) if query else 0) + len(' HTTP/1.1\r\n')
-        if size > MAX_REQUEST_LINE:
-            shown = subject if len(subject) <= 60 else subject[:40] + '...' + subject[-10:]
-            raise ClientException('key %s is too long: its request line is %d bytes URL-encoded, and etcd drops a '
-                                  'request line over %d bytes on a new connection' % (shown, size, MAX_REQUEST_LINE))
-
     def _keys(self, method: str, key: str, params: Dict[str, str], *, retry_safe: bool = False,
               read_timeout: Optional[float] = None, watch: bool = False) -> EtcdResult:
-        self._check_request_line(method, self._keys_path(key), params, key)
         answer = self._send(method, self._keys_path(key), params, retry_safe=retry_safe, subject=key,
                             read_timeout=read_timeout, watch=watch)
         return self._result(answer, subject=key, write=method != 'GET')
@@ -584,7 +577,6 @@ class Client:
         method = method.upper()
         if not isinstance(path, str) or not path.startswith('/'):
             raise ClientException('path must start with /, got %r' % (path,))
-        self._check_request_line(method, path, params, path)
         answer = self._send(method, path, params, retry_safe=method == 'GET', subject=path, read_timeout=timeout)
         return self._result(answer, subject=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
 
@@ -630,7 +622,6 @@ class Client:
         if wait_index is not None:
             params['waitIndex'] = str(wait_index)
         budget = timeout if timeout is not None else self.watch_timeout
-        self._check_request_line('GET', self._keys_path(key), params, key)
         deadline = time.monotonic() + budget
         while True:
             left = deadline - time.monotonic()
