@@ -14,30 +14,25 @@ What it provides:
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HARNESS = os.path.join(ROOT, 'tests', 'harness')
 
 
 def collections_dir() -> str:
-    """Same per-checkout link tests/conftest.py and tools/collections-dir.sh use."""
-    tag = hashlib.sha1(ROOT.encode()).hexdigest()[:10]
-    base = os.path.join(tempfile.gettempdir(), 'pyetcd-collections-%s' % tag)
-    link = os.path.join(base, 'ansible_collections', 'pyetcd', 'etcd')
-    if os.path.realpath(link) != os.path.realpath(ROOT):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        tmp = '%s.%d' % (link, os.getpid())
-        os.symlink(ROOT, tmp)
-        os.replace(tmp, link)
+    """The per-checkout collection link of tests/harness/collections_link.py, put first on sys.path."""
+    if HARNESS not in sys.path:
+        sys.path.insert(0, HARNESS)
+    from collections_link import collections_dir as make_link  # pylint: disable=import-outside-toplevel,import-error
+    base = make_link()
     if base not in sys.path:
         sys.path.insert(0, base)
     return base
@@ -50,7 +45,8 @@ def etcd_endpoint() -> Tuple[str, str, int]:
         host = os.environ.get('ETCD_HOST', '127.0.0.1')
         port = int(os.environ.get('ETCD_PORT') or url.rsplit(':', 1)[1])
         return url, host, port
-    sys.path.insert(0, os.path.join(ROOT, 'tests', 'harness'))
+    if HARNESS not in sys.path:
+        sys.path.insert(0, HARNESS)
     from etcd_server import EtcdServer  # pylint: disable=import-outside-toplevel,import-error
     server = EtcdServer(os.environ.get('ETCD_TEST_VERSION', '3.5')).start()
     atexit.register(server.destroy)
