@@ -18,10 +18,12 @@ import base64
 import http.client
 import os
 import re
+import socket
+import ssl
 import threading
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 try:
     import requests
@@ -49,6 +51,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  #
     EtcdWatchTimedOut,
     exception_for,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils.pipeline import MAX_BYTES_IN_FLIGHT, PipelinedConnection, unanswered
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import EtcdResult
 
 DEFAULT_TIMEOUT = 5.0
@@ -173,6 +176,17 @@ def _parse_host(item: Any, port: int, protocol: str) -> str:
     if ':' in name:
         name = '[%s]' % name
     return '%s://%s:%d' % (scheme, name, item_port)
+
+
+def _check_request_line(method: str, path: str, query: str, subject: Optional[str]) -> None:
+    """etcd drops a request line (``METHOD path?query HTTP/1.1``, the key URL-encoded, so up to
+    12 bytes per non-ASCII character) over MAX_REQUEST_LINE on a new connection."""
+    line = len(method) + 1 + len(path) + (1 + len(query) if query else 0) + len(' HTTP/1.1\r\n')
+    if line > MAX_REQUEST_LINE:
+        subject = subject or path
+        shown = subject if len(subject) <= 60 else subject[:40] + '...' + subject[-10:]
+        raise ClientException('key %s is too long: its request line is %d bytes URL-encoded, and etcd drops a '
+                              'request line over %d bytes on a new connection' % (shown, line, MAX_REQUEST_LINE))
 
 
 def _reason_chain(exc: BaseException):
@@ -425,14 +439,7 @@ class Client:
         order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
         timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
         query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
-        # etcd drops a request line (``METHOD path?query HTTP/1.1``, the key URL-encoded, so up
-        # to 12 bytes per non-ASCII character) over MAX_REQUEST_LINE on a new connection.
-        line = len(method) + 1 + len(path) + (1 + len(query) if query else 0) + len(' HTTP/1.1\r\n')
-        if line > MAX_REQUEST_LINE:
-            subject = subject or path
-            shown = subject if len(subject) <= 60 else subject[:40] + '...' + subject[-10:]
-            raise ClientException('key %s is too long: its request line is %d bytes URL-encoded, and etcd drops a '
-                                  'request line over %d bytes on a new connection' % (shown, line, MAX_REQUEST_LINE))
+        _check_request_line(method, path, query, subject)
         attempts: List[Tuple[str, str]] = []
         tls_failures = 0
         leader_tries = 0
@@ -669,57 +676,131 @@ class Client:
         return self._keys('PUT', key, params)
 
     def write_many(self, items: Union[Mapping[str, str], Iterable[Tuple[str, str]]], ttl: Optional[int] = None, *,
-                   concurrency: int = 8) -> List[EtcdResult]:
-        """Write many keys (one PUT each, as :meth:`write`), up to ``concurrency`` at a time.
+                   concurrency: int = 8, pipeline: int = 16) -> List[EtcdResult]:
+        """Write many keys (one PUT each, as :meth:`write`): the fastest way to store many keys.
 
         ``items`` is a mapping or a sequence of ``(key, value)`` pairs; ``ttl`` applies to every
-        key. The writes come from threads sharing this client and its connection pool, so the
-        fastest way to store many keys. Every key and value is checked before anything is sent.
+        key. The writes go out on ``concurrency`` connections at once, and on each connection up
+        to ``pipeline`` requests are sent before their answers are read (HTTP/1.1 pipelining:
+        etcd answers the requests of a connection in order). ``pipeline=1`` sends one request
+        at a time per connection. Every key and value is checked before anything is sent.
         Returns the :class:`EtcdResult` of each write, in the order of ``items``.
 
-        After the first failure no further write is started (those in flight finish), and
-        :class:`EtcdBulkWriteFailed` names the failed keys with their errors, the keys not
-        sent, and keeps the results of the writes that succeeded. A write whose outcome is
-        unknown is never sent again.
-        :raises ClientException: a bad key, value, ttl or concurrency, or a key given twice
-            (their order would be undefined); nothing was sent.
+        After the first failure no further write is started (those already sent are answered
+        and reported), and :class:`EtcdBulkWriteFailed` names the failed keys with their errors,
+        the keys not sent, and keeps the results of the writes that succeeded. When a connection
+        breaks, every write sent on it without an answer has an unknown outcome; such writes are
+        never sent again. A write answered with a leader-election error (not applied) is sent
+        again after the others, as :meth:`write` would.
+        :raises ClientException: a bad key, value, ttl, concurrency or pipeline, or a key given
+            twice (their order would be undefined); nothing was sent.
         """
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ClientException('concurrency must be a whole number >= 1, got %r' % (concurrency,))
+        for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
         ttl = _check_ttl(ttl)
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         keys: List[str] = []
+        bodies: List[bytes] = []
+        paths: List[str] = []
         seen = set()
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ClientException('write_many items must be (key, value) pairs, got %r' % (pair,))
             key = normalize_key(pair[0])
-            _check_value(pair[1], 'value of %s' % key)
+            params = {'value': _check_value(pair[1], 'value of %s' % key)}
+            if ttl is not None:
+                params['ttl'] = str(ttl)
             if key in seen:
                 raise ClientException('write_many got key %s twice; the order of the two writes would be undefined' % key)
             seen.add(key)
+            path = self._keys_path(key)
+            _check_request_line('PUT', path, '', key)
             keys.append(key)
-        values = [pair[1] for pair in pairs]
+            paths.append(path)
+            bodies.append(urlencode(params).encode('ascii'))
         total = len(keys)
         results: List[Optional[EtcdResult]] = [None] * total
         failures: Dict[int, Exception] = {}
+        redo: List[Tuple[int, EtcdException]] = []
         state = {'next': 0, 'stop': False}
         lock = threading.Lock()
 
-        def work() -> None:
-            while True:
-                with lock:
-                    if state['stop'] or state['next'] >= total:
-                        return
+        def fail(position: int, exc: Exception) -> None:
+            with lock:
+                failures[position] = exc
+                state['stop'] = True
+
+        def take(connection: PipelinedConnection) -> List[int]:
+            """The next jobs for ``connection``: as many as its window allows."""
+            batch: List[int] = []
+            pending = connection.bytes_in_flight
+            with lock:
+                while not state['stop'] and state['next'] < total and len(connection.in_flight) + len(batch) < pipeline \
+                        and (not (connection.in_flight or batch) or pending < MAX_BYTES_IN_FLIGHT):
                     position = state['next']
                     state['next'] += 1
-                try:
-                    results[position] = self.write(keys[position], values[position], ttl)
-                except Exception as exc:  # pylint: disable=broad-except
-                    # Reported below with its key; nothing is re-sent.
-                    with lock:
+                    batch.append(position)
+                    pending += len(paths[position]) + len(bodies[position]) + 300
+            return batch
+
+        def work() -> None:
+            with lock:
+                if state['stop'] or state['next'] >= total:
+                    return
+                first = keys[state['next']]
+            try:
+                connection, base = self._open_pipelined(first)
+            except EtcdException as exc:
+                # No member took a connection: the job this connection would have started with
+                # carries the error, and nothing more is started.
+                with lock:
+                    if state['next'] < total and not state['stop']:
+                        position = state['next']
+                        state['next'] += 1
+                        exc.key = keys[position]
                         failures[position] = exc
                         state['stop'] = True
+                return
+            try:
+                while True:
+                    # Refill when half the window is answered: fewer, larger writes.
+                    if not connection.closing and len(connection.in_flight) <= pipeline // 2:
+                        batch = take(connection)
+                        if batch:
+                            try:
+                                connection.send([(job, connection.frame('PUT', paths[job], bodies[job])) for job in batch])
+                            except OSError as exc:
+                                lost(connection, base, exc)
+                                return
+                    if not connection.in_flight:
+                        return
+                    try:
+                        position, status, headers, text = connection.receive()
+                    except (OSError, ValueError, http.client.HTTPException) as exc:
+                        lost(connection, base, exc)
+                        return
+                    try:
+                        results[position] = self._result(_Answer(status, headers, text, base), subject=keys[position], write=True)
+                    except EtcdLeaderElect as exc:
+                        with lock:
+                            redo.append((position, exc))
+                    except EtcdException as exc:
+                        fail(position, exc)
+            finally:
+                connection.close()
+
+        def lost(connection: PipelinedConnection, base: str, exc: BaseException) -> None:
+            """The connection broke: each write sent on it without an answer may have been applied."""
+            if isinstance(exc, socket.timeout):
+                reason = 'no answer within %gs' % self.timeout[1]
+            else:
+                reason = _describe_transport(exc)
+            jobs = unanswered(connection)  # never empty: a send or a read was under way
+            self._move_past(self._endpoints.index(base))
+            for job in jobs:
+                fail(job, EtcdOutcomeUnknown('no answer to a PUT that was sent (%d pipelined writes unanswered)' % len(jobs),
+                                             [(base, reason)], key=keys[job], endpoint=base))
 
         workers = [threading.Thread(target=work, name='etcd-write-many-%d' % number, daemon=True)
                    for number in range(min(concurrency, total) - 1)]
@@ -728,11 +809,58 @@ class Client:
         work()  # the calling thread writes too
         for worker in workers:
             worker.join()
+        for position, leader_error in sorted(redo, key=lambda item: item[0]):
+            # Answered "leader election in progress", so not applied: sent again through write(),
+            # which waits and retries, unless another write has failed meanwhile.
+            if state['stop']:
+                fail(position, leader_error)
+                continue
+            try:
+                results[position] = self.write(keys[position], pairs[position][1], ttl)
+            except EtcdException as exc:
+                fail(position, exc)
         if failures:
             failed = [(keys[position], failures[position]) for position in sorted(failures)]
             raise EtcdBulkWriteFailed(results=results, failures=failed, not_sent=keys[state['next']:],
                                       key=failed[0][0])
         return results  # type: ignore[return-value]
+
+    def _open_pipelined(self, subject: str) -> Tuple[PipelinedConnection, str]:
+        """A new connection for pipelined requests, to the current member or, with
+        ``allow_reconnect``, the next one that takes it (nothing has been sent yet)."""
+        count = len(self._endpoints)
+        start = self._current
+        order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
+        attempts: List[Tuple[str, str]] = []
+        tls_failures = 0
+        for index in order:
+            base = self._endpoints[index]
+            try:
+                # The pool of the session's adapter builds the connection with the session's
+                # TLS settings; it is used for pipelining and closed afterwards.
+                conn = self._pool(base)._new_conn()  # pylint: disable=protected-access
+                conn.timeout = self.timeout[0]
+                conn.connect()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if isinstance(exc, (ssl.SSLError, urllib3.exceptions.SSLError)):
+                    attempts.append((base, _describe_tls(exc)))
+                    tls_failures += 1
+                elif _in_tls_handshake(exc):
+                    attempts.append((base, 'TLS: connection closed during the handshake (does this port speak plain http?)'))
+                    tls_failures += 1
+                elif isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and \
+                        not isinstance(exc, urllib3.exceptions.NewConnectionError):
+                    attempts.append((base, 'no connection within %gs' % self.timeout[0]))
+                else:
+                    attempts.append((base, _describe_transport(exc)))
+                continue
+            if index != self._current:
+                with self._lock:
+                    self._current = index
+            return PipelinedConnection(conn, urlsplit(base).netloc, self._form_headers, self.timeout[1]), base
+        if tls_failures and tls_failures == len(attempts):
+            raise EtcdTLSError(None, attempts, key=subject)
+        raise EtcdConnectionFailed(None, attempts, key=subject)
 
     @staticmethod
     def _conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional[str] = None,

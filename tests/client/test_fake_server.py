@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     Client,
+    EtcdBulkWriteFailed,
     EtcdConnectionFailed,
     EtcdInvalidResponse,
     EtcdKeyNotFound,
@@ -148,3 +149,82 @@ def test_closed_without_answer_append_is_not_resent(fake, etcd35, key_prefix):
     assert 'connection closed before the answer was complete' in str(err.value)
     with pytest.raises(EtcdKeyNotFound):
         Client(host=(etcd35.host, etcd35.port)).read(key_prefix + '/queue')
+
+
+class PipelineFake:
+    """FAKE server for pipelined writes: on each connection, waits until ``expect`` requests have
+    arrived, sends the canned ``answers`` (raw bytes) for them, then closes its side.
+
+    A real etcd cannot be made to stop answering halfway through the requests of a connection,
+    nor to answer "leader election in progress" on demand.
+    """
+
+    def __init__(self, script):
+        self.script = list(script)  # per connection: (expect, answers)
+        self.received = []          # request lines, in arrival order
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        for expect, answers in self.script:
+            try:
+                conn, _peer = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                data = b''
+                while data.count(b' HTTP/1.1\r\n') < expect:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.received.extend(line.split(b' ')[1].decode() for line in data.split(b'\r\n')
+                                     if line.endswith(b' HTTP/1.1'))
+                conn.sendall(answers)
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(65536):  # let the client close first: no reset, no lost answers
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+def _set(key: str, index: int) -> bytes:
+    body = ('{"action":"set","node":{"key":"%s","value":"v","modifiedIndex":%d,"createdIndex":%d}}'
+            % (key, index, index)).encode()
+    return ('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Etcd-Index: %d\r\n'
+            'Content-Length: %d\r\n\r\n' % (index, len(body))).encode() + body
+
+
+def test_connection_closed_mid_pipeline_makes_the_unanswered_writes_unknown():
+    keys = ['/p/k%d' % number for number in range(5)]
+    server = PipelineFake([(5, _set(keys[0], 10) + _set(keys[1], 11))])
+    try:
+        with pytest.raises(EtcdBulkWriteFailed) as err:
+            Client(port=server.port, timeout=2).write_many([(key, 'v') for key in keys], concurrency=1, pipeline=8)
+    finally:
+        server.close()
+    exc = err.value
+    assert [result.node.key for result in exc.results[:2]] == keys[:2] and exc.results[2:] == [None] * 3
+    assert [key for key, _exc in exc.failures] == keys[2:] and exc.not_sent == []
+    assert all(isinstance(failure, EtcdOutcomeUnknown) for _key, failure in exc.failures)
+    assert exc.outcome_unknown and '3 pipelined writes unanswered' in str(exc)
+    assert server.received == ['/v2/keys' + key for key in keys]  # each sent once, none again
+
+
+def test_leader_election_answer_is_sent_again_after_the_others():
+    election = b'{"errorCode":301,"message":"During Leader Election","cause":"","index":0}'
+    busy = ('HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n'
+            % len(election)).encode() + election
+    server = PipelineFake([(2, busy + _set('/p/b', 21)), (1, _set('/p/a', 22))])
+    try:
+        results = Client(port=server.port, timeout=2, retry_delay=0.01).write_many([('/p/a', 'v'), ('/p/b', 'v')],
+                                                                                    concurrency=1)
+    finally:
+        server.close()
+    assert [(result.node.key, result.x_etcd_index) for result in results] == [('/p/a', 22), ('/p/b', 21)]
+    assert server.received == ['/v2/keys/p/a', '/v2/keys/p/b', '/v2/keys/p/a']

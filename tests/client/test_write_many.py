@@ -1,5 +1,8 @@
-"""Client.write_many: many keys from threads sharing one client, results in order, one clear error."""
+"""Client.write_many against real etcd: many keys on a few connections with pipelined requests,
+results in order, one clear error, nothing re-sent whose outcome is unknown."""
 from __future__ import annotations
+
+import socket
 
 import pytest
 
@@ -7,10 +10,19 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     Client,
     ClientException,
     EtcdBulkWriteFailed,
+    EtcdConnectionFailed,
     EtcdKeyNotFound,
     EtcdNotFile,
     EtcdOutcomeUnknown,
 )
+
+
+@pytest.fixture
+def free_port():
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def test_writes_every_key_and_returns_results_in_order(client, key_prefix):
@@ -48,6 +60,10 @@ def test_bad_input_is_refused_before_anything_is_sent(client, key_prefix):
     for concurrency in (0, True, 2.5):
         with pytest.raises(ClientException, match='concurrency'):
             client.write_many([good], concurrency=concurrency)
+        with pytest.raises(ClientException, match='pipeline'):
+            client.write_many([good], pipeline=concurrency)
+    with pytest.raises(ClientException, match='too long'):
+        client.write_many([good, (key_prefix + '/' + 'x' * 5000, 'v')])
     with pytest.raises(EtcdKeyNotFound):
         client.read(good[0])
 
@@ -56,7 +72,7 @@ def test_failure_names_the_key_and_stops_starting_writes(client, key_prefix):
     client.mkdir(key_prefix + '/dir')
     items = [(key_prefix + '/first', '1'), (key_prefix + '/dir', 'not a file'), (key_prefix + '/after', '3')]
     with pytest.raises(EtcdBulkWriteFailed) as err:
-        client.write_many(items, concurrency=1)
+        client.write_many(items, concurrency=1, pipeline=1)
     exc = err.value
     assert [key for key, _exc in exc.failures] == [key_prefix + '/dir']
     assert isinstance(exc.failures[0][1], EtcdNotFile)
@@ -77,7 +93,7 @@ def test_unknown_outcome_is_reported_and_never_resent(etcd_cluster, key_prefix):
     try:
         writer = Client(host=hosts, timeout=1)
         with pytest.raises(EtcdBulkWriteFailed) as err:
-            writer.write_many([(key_prefix + '/w1', 'maybe'), (key_prefix + '/w2', 'later')], concurrency=1)
+            writer.write_many([(key_prefix + '/w1', 'maybe'), (key_prefix + '/w2', 'later')], concurrency=1, pipeline=1)
         exc = err.value
         assert exc.outcome_unknown is True
         assert [key for key, _exc in exc.failures] == [key_prefix + '/w1']
@@ -89,5 +105,74 @@ def test_unknown_outcome_is_reported_and_never_resent(etcd_cluster, key_prefix):
         for key in ('/w1', '/w2'):
             with pytest.raises(EtcdKeyNotFound):
                 live.read(key_prefix + key, quorum=True)
+    finally:
+        frozen.thaw()
+
+
+def test_pipelined_failure_answers_what_was_sent_and_starts_nothing_more(client, key_prefix):
+    client.mkdir(key_prefix + '/dir')
+    items = [('%s/k%02d' % (key_prefix, number), str(number)) for number in range(60)]
+    items[10] = (key_prefix + '/dir', 'not a file')
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        client.write_many(items, concurrency=1, pipeline=4)
+    exc = err.value
+    assert [key for key, _exc in exc.failures] == [key_prefix + '/dir']
+    assert isinstance(exc.failures[0][1], EtcdNotFile) and exc.outcome_unknown is False
+    # Every item is exactly one of: written (with its result), failed, not sent.
+    done = [key for (key, _value), result in zip(items, exc.results) if result is not None]
+    assert done == [key for key, _value in items[:len(done) + 1] if key != key_prefix + '/dir']
+    assert len(done) + 1 + len(exc.not_sent) == len(items)
+    # At most one window was in flight when the failure came back, so most keys were never sent.
+    assert 0 < len(exc.not_sent) <= 60 - 11 and exc.not_sent == [key for key, _value in items[-len(exc.not_sent):]]
+    stored = {node.key: node.value for node in client.read(key_prefix, recursive=True).node.leaves() if not node.dir}
+    assert stored == {key: value for key, value in items if key in done}
+
+
+def test_values_larger_than_the_window_are_written_without_stalling(client, key_prefix):
+    # 24 values of 1 MB on one connection: the answers echo each value, so an uncapped pipeline of them would fill
+    # both directions of the connection and stall until the timeout.
+    items = [('%s/big%02d' % (key_prefix, number), chr(65 + number) * 1_000_000) for number in range(24)]
+    results = Client(host=client.endpoints, timeout=20).write_many(items, concurrency=1, pipeline=16)
+    assert [result.node.key for result in results] == [key for key, _value in items]
+    for key, value in items[::5]:
+        assert client.read(key).node.value == value
+
+
+def test_a_member_that_refuses_is_skipped_before_anything_is_sent(etcd_server, key_prefix, free_port):
+    cli = Client(host=[('127.0.0.1', free_port), (etcd_server.host, etcd_server.port)], timeout=2)
+    items = [('%s/k%d' % (key_prefix, number), 'v') for number in range(30)]
+    assert len(cli.write_many(items)) == 30
+    assert cli.current_endpoint == etcd_server.url
+    assert len(list(cli.read(key_prefix, recursive=True).node.leaves())) == 30
+
+
+def test_no_member_reachable_names_the_first_key_and_sends_nothing(free_port):
+    cli = Client(host=[('127.0.0.1', free_port)], timeout=1)
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        cli.write_many([('/a', '1'), ('/b', '2'), ('/c', '3')], concurrency=2)
+    exc = err.value
+    assert [key for key, _exc in exc.failures] == ['/a']
+    assert isinstance(exc.failures[0][1], EtcdConnectionFailed) and exc.outcome_unknown is False
+    assert 'connection refused' in str(exc) and exc.not_sent == ['/b', '/c']
+
+
+def test_pipelined_unknown_outcomes_are_every_write_in_flight(etcd_cluster, key_prefix):
+    frozen = etcd_cluster.followers()[0]
+    others = [member for member in etcd_cluster.members if member is not frozen]
+    hosts = [(frozen.host, frozen.port)] + [(member.host, member.port) for member in others]
+    frozen.freeze()
+    try:
+        items = [('%s/w%d' % (key_prefix, number), 'maybe') for number in range(5)]
+        with pytest.raises(EtcdBulkWriteFailed) as err:
+            Client(host=hosts, timeout=1).write_many(items, concurrency=1, pipeline=8)
+        exc = err.value
+        assert exc.outcome_unknown is True and exc.not_sent == []
+        assert [key for key, _exc in exc.failures] == [key for key, _value in items]
+        assert all(isinstance(failure, EtcdOutcomeUnknown) for _key, failure in exc.failures)
+        assert 'no answer within 1s' in str(exc)
+        live = Client(host=hosts[1:])
+        for key, _value in items:
+            with pytest.raises(EtcdKeyNotFound):
+                live.read(key, quorum=True)
     finally:
         frozen.thaw()

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import Client, EtcdUnauthorized
+from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import Client, EtcdBulkWriteFailed, EtcdUnauthorized
 from tests.harness.etcd_server import EtcdServer
 from tests.reliability.conftest import failed_messages, run_playbook
 
@@ -59,6 +59,22 @@ def test_right_user_reads_and_writes_its_prefix(auth_server, figures):
     assert client.read('/app/config').node.value == 'v1'
     assert client.compare_and_swap('/app/config', 'v2', prev_value='v1').node.value == 'v2'
     _assert_no_password(repr(client))
+    figures.add('tls/auth: cases checked')
+
+
+def test_write_many_sends_the_credentials_on_every_pipelined_request(auth_server, figures):
+    items = [('/app/bulk/k%03d' % number, str(number)) for number in range(60)]
+    client = Client(host=auth_server.url, username='alice', password=APP_PASSWORD)
+    assert len(client.write_many(items, concurrency=2, pipeline=16)) == 60
+    assert {node.key: node.value for node in client.read('/app/bulk', recursive=True).node.leaves()} == dict(items)
+    # A wrong password: every request sent is refused (none applied), the message names keys only.
+    wrong = Client(host=auth_server.url, username='alice', password=WRONG_PASSWORD)
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        wrong.write_many([('/app/bulk/k000', 'changed'), ('/app/bulk/k001', 'changed')], concurrency=1)
+    assert all(isinstance(exc, EtcdUnauthorized) for _key, exc in err.value.failures)
+    assert not err.value.outcome_unknown and '/app/bulk/k000' in str(err.value)
+    _assert_no_password(str(err.value) + repr(err.value) + repr(wrong))
+    assert client.read('/app/bulk/k000').node.value == '0'
     figures.add('tls/auth: cases checked')
 
 

@@ -19,6 +19,7 @@ import pytest
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     Client,
     ClientException,
+    EtcdBulkWriteFailed,
     EtcdConnectionFailed,
     EtcdTLSError,
 )
@@ -61,7 +62,24 @@ def test_tls_failures_are_named(tls_server, pki, figures, case, overrides, words
         # Nothing was sent, so a write is not "outcome unknown".
         assert not err.value.outcome_unknown
         assert time.monotonic() - start < 5
+    # The bulk path opens its own connections: the same error, for its first key, nothing sent.
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        client.write_many([('/tls-any', 'x'), ('/tls-other', 'y')])
+    assert [key for key, _exc in err.value.failures] == ['/tls-any'] and err.value.not_sent == ['/tls-other']
+    assert isinstance(err.value.failures[0][1], EtcdTLSError) and not err.value.outcome_unknown
+    assert words in str(err.value) and '\n' not in str(err.value)
     client.close()
+    figures.add('tls/auth: cases checked')
+
+
+def test_write_many_pipelines_over_tls(tls_server, pki, figures):
+    prefix = '/tls-bulk-%s' % uuid.uuid4().hex[:8]
+    items = [('%s/k%03d' % (prefix, number), 'secret %d' % number) for number in range(120)]
+    with _client(tls_server, pki) as client:
+        results = client.write_many(items, concurrency=4, pipeline=16)
+        assert [result.node.value for result in results] == [value for _key, value in items]
+        stored = {node.key: node.value for node in client.read(prefix, recursive=True).node.leaves()}
+    assert stored == dict(items)
     figures.add('tls/auth: cases checked')
 
 
@@ -95,8 +113,13 @@ def test_https_to_an_http_port_is_never_outcome_unknown(etcd35, figures):
             client.write('/tls-never-sent', 'x')
         assert not err.value.outcome_unknown and 'plain http' in str(err.value), str(err.value)
         client.close()
+    for _attempt in range(50):  # the bulk path's own connections
+        with pytest.raises(EtcdBulkWriteFailed) as err:
+            Client(host=url, timeout=5).write_many([('/tls-never-sent', 'x')])
+        failure = err.value.failures[0][1]
+        assert isinstance(failure, EtcdTLSError) and not err.value.outcome_unknown and 'plain http' in str(failure), str(failure)
     figures.add('tls/auth: cases checked')
-    figures.add('bad input: inputs tried', 150)
+    figures.add('bad input: inputs tried', 200)
 
 
 def test_http_to_an_https_port_fails_without_a_false_answer(tls_server, pki, figures):
