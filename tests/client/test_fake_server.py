@@ -222,8 +222,8 @@ def test_leader_election_answer_is_sent_again_after_the_others():
             % len(election)).encode() + election
     server = PipelineFake([(2, busy + _set('/p/b', 21)), (1, _set('/p/a', 22))])
     try:
-        results = Client(port=server.port, timeout=2, retry_delay=0.01).write_many([('/p/a', 'v'), ('/p/b', 'v')],
-                                                                                    concurrency=1)
+        client = Client(port=server.port, timeout=2, retry_delay=0.01)
+        results = client.write_many([('/p/a', 'v'), ('/p/b', 'v')], concurrency=1)
     finally:
         server.close()
     assert [(result.node.key, result.x_etcd_index) for result in results] == [('/p/a', 22), ('/p/b', 21)]

@@ -85,28 +85,34 @@ def test_failure_names_the_key_and_stops_starting_writes(client, key_prefix):
         client.read(key_prefix + '/after')
 
 
-def test_unknown_outcome_is_reported_and_never_resent(etcd_cluster, key_prefix):
+@pytest.fixture
+def frozen_first(etcd_cluster):
+    """Members of a fresh cluster, the first of them a follower stopped with SIGSTOP: it takes
+    connections (the kernel accepts them) and never answers."""
     frozen = etcd_cluster.followers()[0]
     others = [member for member in etcd_cluster.members if member is not frozen]
-    hosts = [(frozen.host, frozen.port)] + [(member.host, member.port) for member in others]
     frozen.freeze()
     try:
-        writer = Client(host=hosts, timeout=1)
-        with pytest.raises(EtcdBulkWriteFailed) as err:
-            writer.write_many([(key_prefix + '/w1', 'maybe'), (key_prefix + '/w2', 'later')], concurrency=1, pipeline=1)
-        exc = err.value
-        assert exc.outcome_unknown is True
-        assert [key for key, _exc in exc.failures] == [key_prefix + '/w1']
-        assert isinstance(exc.failures[0][1], EtcdOutcomeUnknown)
-        assert exc.not_sent == [key_prefix + '/w2']
-        assert 'may or may not have been applied' in str(exc)
-        # Not re-sent to another member: the live members have neither key.
-        live = Client(host=hosts[1:])
-        for key in ('/w1', '/w2'):
-            with pytest.raises(EtcdKeyNotFound):
-                live.read(key_prefix + key, quorum=True)
+        yield [(frozen.host, frozen.port)] + [(member.host, member.port) for member in others]
     finally:
         frozen.thaw()
+
+
+def test_unknown_outcome_is_reported_and_never_resent(frozen_first, key_prefix):
+    writer = Client(host=frozen_first, timeout=1)
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        writer.write_many([(key_prefix + '/w1', 'maybe'), (key_prefix + '/w2', 'later')], concurrency=1, pipeline=1)
+    exc = err.value
+    assert exc.outcome_unknown is True
+    assert [key for key, _exc in exc.failures] == [key_prefix + '/w1']
+    assert isinstance(exc.failures[0][1], EtcdOutcomeUnknown)
+    assert exc.not_sent == [key_prefix + '/w2']
+    assert 'may or may not have been applied' in str(exc)
+    # Not re-sent to another member: the live members have neither key.
+    live = Client(host=frozen_first[1:])
+    for key in ('/w1', '/w2'):
+        with pytest.raises(EtcdKeyNotFound):
+            live.read(key_prefix + key, quorum=True)
 
 
 def test_pipelined_failure_answers_what_was_sent_and_starts_nothing_more(client, key_prefix):
@@ -156,23 +162,16 @@ def test_no_member_reachable_names_the_first_key_and_sends_nothing(free_port):
     assert 'connection refused' in str(exc) and exc.not_sent == ['/b', '/c']
 
 
-def test_pipelined_unknown_outcomes_are_every_write_in_flight(etcd_cluster, key_prefix):
-    frozen = etcd_cluster.followers()[0]
-    others = [member for member in etcd_cluster.members if member is not frozen]
-    hosts = [(frozen.host, frozen.port)] + [(member.host, member.port) for member in others]
-    frozen.freeze()
-    try:
-        items = [('%s/w%d' % (key_prefix, number), 'maybe') for number in range(5)]
-        with pytest.raises(EtcdBulkWriteFailed) as err:
-            Client(host=hosts, timeout=1).write_many(items, concurrency=1, pipeline=8)
-        exc = err.value
-        assert exc.outcome_unknown is True and exc.not_sent == []
-        assert [key for key, _exc in exc.failures] == [key for key, _value in items]
-        assert all(isinstance(failure, EtcdOutcomeUnknown) for _key, failure in exc.failures)
-        assert 'no answer within 1s' in str(exc)
-        live = Client(host=hosts[1:])
-        for key, _value in items:
-            with pytest.raises(EtcdKeyNotFound):
-                live.read(key, quorum=True)
-    finally:
-        frozen.thaw()
+def test_pipelined_unknown_outcomes_are_every_write_in_flight(frozen_first, key_prefix):
+    items = [('%s/w%d' % (key_prefix, number), 'maybe') for number in range(5)]
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        Client(host=frozen_first, timeout=1).write_many(items, concurrency=1, pipeline=8)
+    exc = err.value
+    assert exc.outcome_unknown is True and exc.not_sent == []
+    assert [key for key, _exc in exc.failures] == [key for key, _value in items]
+    assert all(isinstance(failure, EtcdOutcomeUnknown) for _key, failure in exc.failures)
+    assert 'no answer within 1s' in str(exc)
+    live = Client(host=frozen_first[1:])
+    for key, _value in items:
+        with pytest.raises(EtcdKeyNotFound):
+            live.read(key, quorum=True)
