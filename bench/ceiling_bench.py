@@ -119,9 +119,9 @@ def main(argv=None) -> int:
             client.write_many([(key, VALUE) for key in keys], concurrency=conns, pipeline=depth)
 
     contenders: Dict[str, Callable[[List[str]], None]] = {
-        'bare http.client, 1 connection': lambda keys: http_client_writer(host, port)(keys),
+        'bare http.client, 1 connection': http_client_writer(host, port),
         'bare http.client, %d threads' % conns: lambda keys: run_threads(split(keys, conns), http_client_writer(host, port)),
-        'bare pipelining, 1 connection x %d' % depth: lambda keys: pipelined_writer(host, port, depth)(keys),
+        'bare pipelining, 1 connection x %d' % depth: pipelined_writer(host, port, depth),
         'bare pipelining, %d connections x %d' % (conns, depth):
             lambda keys: run_threads(split(keys, conns), pipelined_writer(host, port, depth)),
         'pyetcd.etcd write_many, %d connections x %d' % (conns, depth): ours,

@@ -42,6 +42,7 @@ TARGETS = {
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
     ('client', 'client_bench.py', ['--ops', '300', '--rounds', '3']),
+    ('ceiling', 'ceiling_bench.py', ['--keys', '300', '--rounds', '1']),
     ('lookup', 'lookup_bench.py', ['--keys', '200', '--repeat', '1']),
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
@@ -207,8 +208,8 @@ def headline(results: List[dict]) -> List[tuple]:
                     bars.append(('client', 'bulk 1,000 keys vs python-etcd sequential', value, 2.0))
                 elif key.startswith('python-etcd (') and 'threads' in key:
                     bars.append(('client', 'bulk 1,000 keys vs python-etcd threaded', value, 2.0))
-        elif name == 'scale':
-            continue  # linearity is not a speed-up; it has its own table
+        elif name in ('scale', 'ceiling'):
+            continue  # linearity is not a speed-up, nor is the distance to bare writers
         else:
             for key, value in ratios.items():
                 if isinstance(value, (int, float)) and value > 0:
