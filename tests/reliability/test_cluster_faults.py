@@ -27,6 +27,7 @@ import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     Client,
+    EtcdBulkWriteFailed,
     EtcdConnectionFailed,
     EtcdException,
     EtcdKeyNotFound,
@@ -125,6 +126,63 @@ def test_leader_sigkill_during_a_write_loop_loses_nothing(etcd_cluster, figures)
     figures.add('faults: acknowledged writes lost', len(lost))
     figures.add('faults: writes reported failed or unknown', failed)
     checker.close()
+
+
+@pytest.mark.slow
+def test_leader_sigkill_during_a_pipelined_write_many_loses_nothing(etcd_cluster, figures):
+    """write_many with 8 connections x 16 pipelined writes to the leader, SIGKILLed once etcd
+    has applied the 501st key: every acknowledged write survives on the other members, every
+    write not sent or refused is absent, the writes in flight are reported as unknown."""
+    leader = etcd_cluster.leader()
+    prefix = '/bulk-failover-%s' % uuid.uuid4().hex[:8]
+    items = [('%s/k%05d' % (prefix, number), 'v%d-%s' % (number, uuid.uuid4().hex[:6])) for number in range(20000)]
+    watcher = Client(host=(leader.host, leader.port), timeout=30)
+
+    def kill_when_applied() -> None:
+        watcher.read(items[500][0], wait=True)   # returns when etcd has applied that write
+        leader.kill()
+
+    killer = threading.Thread(target=kill_when_applied, daemon=True)
+    killer.start()
+    client = Client(host=_ordered_hosts(etcd_cluster, leader), timeout=TIMEOUT)
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        client.write_many(items, concurrency=8, pipeline=16)
+    killer.join(10)
+    exc = err.value
+    acknowledged = {key: result for (key, _value), result in zip(items, exc.results) if result is not None}
+    failed = dict(exc.failures)
+    assert len(acknowledged) + len(failed) + len(exc.not_sent) == len(items)
+    assert len(acknowledged) > 100 and exc.not_sent, 'the kill did not land in the middle of the writes: %d acknowledged, ' \
+        '%d not sent, first failure %s' % (len(acknowledged), len(exc.not_sent), exc.failures[:1])
+    assert exc.outcome_unknown and all(_classify(failure) in ('unknown', 'refused') for failure in failed.values())
+
+    survivors = Client(host=[(m.host, m.port) for m in etcd_cluster.members if m is not leader], timeout=5)
+    deadline = time.monotonic() + 30
+    while True:  # until the survivors have elected a leader and answer a quorum read
+        try:
+            tree = survivors.read(prefix, recursive=True, quorum=True).node
+            break
+        except EtcdException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    stored = {node.key: node for node in tree.leaves()}
+    values = dict(items)
+    lost = [key for key, result in acknowledged.items()
+            if key not in stored or stored[key].value != values[key] or stored[key].modified_index != result.node.modified_index]
+    ghosts = [key for key in exc.not_sent if key in stored]
+    ghosts += [key for key, failure in failed.items() if _classify(failure) == 'refused' and key in stored]
+    assert not lost, 'acknowledged writes missing after the leader was killed: %s' % lost[:5]
+    assert not ghosts, 'writes reported as not applied are present: %s' % ghosts[:5]
+    assert all(node.created_index == node.modified_index for node in stored.values()), 'a write was applied twice'
+    unknown = [key for key, failure in failed.items() if _classify(failure) == 'unknown']
+    assert len(stored) == len(acknowledged) + sum(1 for key in unknown if key in stored)
+    figures.add('faults: leader SIGKILL during pipelined write_many survived')
+    figures.add('faults: bulk writes checked after the kill', len(acknowledged) + len(failed))
+    figures.add('faults: acknowledged writes lost', len(lost))
+    figures.add('faults: bulk writes in flight reported unknown', len(unknown))
+    survivors.close()
+    watcher.close()
 
 
 @pytest.mark.slow
