@@ -695,15 +695,9 @@ class Client:
         :raises ClientException: a bad key, value, ttl, concurrency or pipeline, or a key given
             twice (their order would be undefined); nothing was sent.
         """
-        for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
         ttl = _check_ttl(ttl)
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        keys: List[str] = []
-        bodies: List[bytes] = []
-        paths: List[str] = []
-        seen = set()
+        operations = []
         for pair in pairs:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ClientException('write_many items must be (key, value) pairs, got %r' % (pair,))
@@ -711,14 +705,56 @@ class Client:
             params = {'value': _check_value(pair[1], 'value of %s' % key)}
             if ttl is not None:
                 params['ttl'] = str(ttl)
+            operations.append(('PUT', key, params))
+        return self.send_many(operations, concurrency=concurrency, pipeline=pipeline)
+
+    def send_many(self, operations: Iterable[Tuple[str, str, Mapping[str, str]]], *, concurrency: int = 8,
+                  pipeline: int = 16) -> List[EtcdResult]:
+        """Send many PUT and DELETE requests of the keys API, pipelined as :meth:`write_many` does.
+
+        Each operation is ``(method, key, params)``: ``'PUT'`` or ``'DELETE'``, a key, and the
+        parameters etcd takes for it (``{'value': 'x', 'prevIndex': '7'}``, ``{'dir': 'true',
+        'recursive': 'true'}``; a PUT carries them as a form body, a DELETE in the query). The
+        keys must be distinct: the operations run in no particular order. Results, failures and
+        unknown outcomes are those of :meth:`write_many`.
+        :raises ClientException: a bad method, key, parameter, concurrency or pipeline, or a key
+            given twice; nothing was sent.
+        """
+        for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
+        jobs: List[Tuple[str, str, Dict[str, str], str, bytes]] = []
+        seen = set()
+        for operation in list(operations):
+            if not isinstance(operation, (tuple, list)) or len(operation) != 3 or not isinstance(operation[2], Mapping):
+                raise ClientException('operations must be (method, key, params) triples, got %r' % (operation,))
+            method = str(operation[0]).upper()
+            if method not in ('PUT', 'DELETE'):
+                raise ClientException('send_many sends PUT and DELETE only, got %r' % (operation[0],))
+            key = normalize_key(operation[1])
+            params = {}
+            for name, value in operation[2].items():
+                if not isinstance(name, str):
+                    raise ClientException('parameter names of %s must be strings, got %r' % (key, name))
+                params[name] = _check_value(value, '%s of %s' % (name, key))
             if key in seen:
-                raise ClientException('write_many got key %s twice; the order of the two writes would be undefined' % key)
+                raise ClientException('got key %s twice; the order of the two requests would be undefined' % key)
             seen.add(key)
             path = self._keys_path(key)
-            _check_request_line('PUT', path, '', key)
-            keys.append(key)
-            paths.append(path)
-            bodies.append(urlencode(params).encode('ascii'))
+            if method == 'PUT':
+                target, body = path, urlencode(params).encode('ascii')
+            else:
+                query = urlencode(params)
+                target, body = (path + '?' + query if query else path), b''
+            _check_request_line(method, target, '', key)
+            jobs.append((method, key, params, target, body))
+        return self._pipelined(jobs, concurrency, pipeline)
+
+    def _pipelined(self, jobs: List[Tuple[str, str, Dict[str, str], str, bytes]], concurrency: int,
+                   pipeline: int) -> List[EtcdResult]:
+        """Send checked ``(method, key, params, target, body)`` jobs on ``concurrency`` pipelined
+        connections; the engine behind :meth:`send_many` and :meth:`write_many`."""
+        keys = [job[1] for job in jobs]
         total = len(keys)
         results: List[Optional[EtcdResult]] = [None] * total
         failures: Dict[int, Exception] = {}
@@ -741,7 +777,7 @@ class Client:
                     position = state['next']
                     state['next'] += 1
                     batch.append(position)
-                    pending += len(paths[position]) + len(bodies[position]) + 300
+                    pending += len(jobs[position][3]) + len(jobs[position][4]) + 300
             return batch
 
         def work() -> None:
@@ -769,7 +805,7 @@ class Client:
                         batch = take(connection)
                         if batch:
                             try:
-                                connection.send([(job, connection.frame('PUT', paths[job], bodies[job])) for job in batch])
+                                connection.send([(job, connection.frame(jobs[job][0], jobs[job][3], jobs[job][4])) for job in batch])
                             except OSError as exc:
                                 lost(connection, base, exc)
                                 return
@@ -796,11 +832,11 @@ class Client:
                 reason = 'no answer within %gs' % self.timeout[1]
             else:
                 reason = _describe_transport(exc)
-            jobs = unanswered(connection)  # never empty: a send or a read was under way
+            lost_jobs = unanswered(connection)  # never empty: a send or a read was under way
             self._move_past(self._endpoints.index(base))
-            for job in jobs:
-                fail(job, EtcdOutcomeUnknown('no answer to a PUT that was sent (%d pipelined writes unanswered)' % len(jobs),
-                                             [(base, reason)], key=keys[job], endpoint=base))
+            for job in lost_jobs:
+                fail(job, EtcdOutcomeUnknown('no answer to a %s that was sent (%d pipelined requests unanswered)'
+                                             % (jobs[job][0], len(lost_jobs)), [(base, reason)], key=keys[job], endpoint=base))
 
         workers = [threading.Thread(target=work, name='etcd-write-many-%d' % number, daemon=True)
                    for number in range(min(concurrency, total) - 1)]
@@ -816,7 +852,8 @@ class Client:
                 fail(position, leader_error)
                 continue
             try:
-                results[position] = self.write(keys[position], pairs[position][1], ttl)
+                method, key, params = jobs[position][:3]
+                results[position] = self._keys(method, key, dict(params))
             except EtcdException as exc:
                 fail(position, exc)
         if failures:

@@ -212,7 +212,7 @@ def test_connection_closed_mid_pipeline_makes_the_unanswered_writes_unknown():
     assert [result.node.key for result in exc.results[:2]] == keys[:2] and exc.results[2:] == [None] * 3
     assert [key for key, _exc in exc.failures] == keys[2:] and exc.not_sent == []
     assert all(isinstance(failure, EtcdOutcomeUnknown) for _key, failure in exc.failures)
-    assert exc.outcome_unknown and '3 pipelined writes unanswered' in str(exc)
+    assert exc.outcome_unknown and '3 pipelined requests unanswered' in str(exc)
     assert server.received == ['/v2/keys' + key for key in keys]  # each sent once, none again
 
 

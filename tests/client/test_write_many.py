@@ -14,6 +14,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     EtcdKeyNotFound,
     EtcdNotFile,
     EtcdOutcomeUnknown,
+    EtcdTestFailed,
 )
 
 
@@ -175,3 +176,51 @@ def test_pipelined_unknown_outcomes_are_every_write_in_flight(frozen_first, key_
     for key, _value in items:
         with pytest.raises(EtcdKeyNotFound):
             live.read(key, quorum=True)
+
+
+def test_send_many_pipelines_conditional_puts_and_deletes(client, key_prefix):
+    old = client.write(key_prefix + '/old', 'v1').node.modified_index
+    gone = client.write(key_prefix + '/gone', 'x').node.modified_index
+    client.write(key_prefix + '/tree/a/b', 'deep')
+    results = client.send_many([
+        ('PUT', key_prefix + '/old', {'value': 'v2', 'prevIndex': str(old)}),
+        ('PUT', key_prefix + '/new', {'value': 'fresh', 'prevExist': 'false'}),
+        ('DELETE', key_prefix + '/gone', {'prevIndex': str(gone)}),
+        ('delete', key_prefix + '/tree', {'dir': 'true', 'recursive': 'true'}),
+        ('PUT', key_prefix + '/sub', {'dir': 'true', 'prevExist': 'false'}),
+    ], concurrency=2)
+    assert [result.action for result in results] == ['compareAndSwap', 'create', 'compareAndDelete', 'delete', 'create']
+    stored = {node.key: node.value for node in client.read(key_prefix, recursive=True).node.leaves()}
+    assert stored == {key_prefix + '/old': 'v2', key_prefix + '/new': 'fresh'}  # leaves() skips the empty directory
+    assert client.read(key_prefix + '/sub').node.dir is True
+    with pytest.raises(EtcdKeyNotFound):
+        client.read(key_prefix + '/tree')
+
+
+def test_send_many_reports_a_failed_condition_and_applies_the_rest_of_its_window(client, key_prefix):
+    stale = client.write(key_prefix + '/a', '1').node.modified_index
+    client.write(key_prefix + '/a', '2')
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        client.send_many([('PUT', key_prefix + '/a', {'value': '3', 'prevIndex': str(stale)}),
+                          ('PUT', key_prefix + '/b', {'value': 'b', 'prevExist': 'false'})], concurrency=1)
+    (key, failure), = err.value.failures
+    assert key == key_prefix + '/a' and isinstance(failure, EtcdTestFailed) and not err.value.outcome_unknown
+    assert client.read(key_prefix + '/a').node.value == '2'
+    assert err.value.results[1].node.value == 'b' and client.read(key_prefix + '/b').node.value == 'b'
+
+
+def test_send_many_refuses_bad_operations_before_sending(client, key_prefix):
+    good = ('PUT', key_prefix + '/good', {'value': 'v'})
+    cases = [
+        ([good, ('POST', key_prefix + '/q', {'value': 'v'})], 'PUT and DELETE only'),
+        ([good, ('GET', key_prefix + '/q', {})], 'PUT and DELETE only'),
+        ([good, ('PUT', key_prefix + '/n', {'value': 'v', 'prevIndex': 7})], 'prevIndex of %s/n must be a string' % key_prefix),
+        ([good, ('DELETE', key_prefix + '/good', {})], 'twice'),
+        ([good, ('PUT', key_prefix + '/x')], 'triples'),
+        ([good, ('PUT', '', {'value': 'v'})], 'must not be empty'),
+    ]
+    for operations, text in cases:
+        with pytest.raises(ClientException, match=text):
+            client.send_many(operations)
+    with pytest.raises(EtcdKeyNotFound):
+        client.read(good[1])
