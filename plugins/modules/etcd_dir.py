@@ -16,8 +16,8 @@ description:
   - The whole directory is read once (a recursive quorum read) and compared with the wanted
     state; only the differences are written. A run with nothing to change sends exactly one
     request and reports no change.
-  - The writes go through one connection pool, several at a time (O(concurrency)), so a
-    thousand keys in one task take about a second instead of the minutes a loop of
+  - The writes go out together on a few connections (O(concurrency)), several pipelined on each,
+    so a thousand keys in one task take under a second instead of the minutes a loop of
     M(pyetcd.etcd.etcd_key) tasks would need.
   - New keys are written with C(prevExist=false) and changed or purged keys with the
     C(modifiedIndex) that was read, so a key another writer changed after the read is not
@@ -116,7 +116,8 @@ options:
     version_added: 0.1.0
   concurrency:
     description:
-      - How many writes are sent at the same time when many keys change. V(1) sends them one after another.
+      - How many connections carry the writes when many keys change; on each, up to 16 writes are sent
+        before their answers are read (HTTP pipelining). V(1) sends the writes one after another.
       - The writes of one step touch distinct keys, so their order does not matter. Deletions always come
         before the writes that replace them.
     type: int

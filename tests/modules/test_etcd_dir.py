@@ -157,6 +157,21 @@ def test_a_failure_part_way_reports_how_many_writes_were_applied(client, etcd_se
     assert raw_tree(etcd_server, key_prefix) == content
 
 
+def test_a_failure_among_pipelined_writes_counts_exactly_what_was_applied(client, etcd_server, key_prefix):
+    content = {'k%03d' % i: str(i) for i in range(200)}
+    plan = plan_present(key_prefix, None, content)
+    client.write(key_prefix + '/k100', 'theirs')
+    with pytest.raises(DirWriteError) as err:
+        execute(client, plan, concurrency=4)
+    stored = raw_tree(etcd_server, key_prefix)
+    assert err.value.operation.key == key_prefix + '/k100' and stored['k100'] == 'theirs'
+    # The writes already in flight were answered; nothing more was started after the failure.
+    assert err.value.done == len(stored) - 1 < 200
+    assert 'after %d of 200 writes were applied' % err.value.done in str(err.value)
+    ensure_dir(client, key_prefix, content=content, purge=True)
+    assert raw_tree(etcd_server, key_prefix) == content
+
+
 def test_a_thousand_keys_in_one_run(client, etcd_server, key_prefix):
     content = {'d%d' % d: {'k%03d' % k: 'value %d/%d' % (d, k) for k in range(100)} for d in range(10)}
     outcome = ensure_dir(client, key_prefix, content=content)
