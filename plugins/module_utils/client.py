@@ -781,9 +781,16 @@ class Client:
             return batch
 
         def work() -> None:
+            # A connection that etcd closes politely ("Connection: close", as a member shutting
+            # down does) is replaced; one that breaks ends this worker (see lost()).
+            while connect_and_send():
+                pass
+
+        def connect_and_send() -> bool:
+            """One connection's share of the jobs; True when etcd closed it and jobs remain."""
             with lock:
                 if state['stop'] or state['next'] >= total:
-                    return
+                    return False
                 first = keys[state['next']]
             try:
                 connection, base = self._open_pipelined(first)
@@ -797,7 +804,7 @@ class Client:
                         exc.key = keys[position]
                         failures[position] = exc
                         state['stop'] = True
-                return
+                return False
             try:
                 while True:
                     # Refill when half the window is answered: fewer, larger writes.
@@ -808,14 +815,14 @@ class Client:
                                 connection.send([(job, connection.frame(jobs[job][0], jobs[job][3], jobs[job][4])) for job in batch])
                             except OSError as exc:
                                 lost(connection, base, exc)
-                                return
+                                return False
                     if not connection.in_flight:
-                        return
+                        return connection.closing
                     try:
                         position, status, headers, text = connection.receive()
                     except (OSError, ValueError, http.client.HTTPException) as exc:
                         lost(connection, base, exc)
-                        return
+                        return False
                     try:
                         results[position] = self._result(_Answer(status, headers, text, base), subject=keys[position], write=True)
                     except EtcdLeaderElect as exc:

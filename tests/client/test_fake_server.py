@@ -231,3 +231,15 @@ def test_leader_election_answer_is_sent_again_after_the_others():
         server.close()
     assert [(result.node.key, result.x_etcd_index) for result in results] == [('/p/a', 22), ('/p/b', 21)]
     assert server.received == ['/v2/keys/p/a', '/v2/keys/p/b', '/v2/keys/p/a']
+
+
+def test_an_answer_with_connection_close_is_followed_on_a_new_connection():
+    # Go's server marks answers "Connection: close" while it shuts down gracefully.
+    closing = _set('/p/a', 31).replace(b'Content-Length', b'Connection: close\r\nContent-Length', 1)
+    server = PipelineFake([(1, closing), (1, _set('/p/b', 32))])
+    try:
+        results = Client(port=server.port, timeout=2).write_many([('/p/a', 'v'), ('/p/b', 'v')], concurrency=1, pipeline=1)
+    finally:
+        server.close()
+    assert [(result.node.key, result.x_etcd_index) for result in results] == [('/p/a', 31), ('/p/b', 32)]
+    assert server.received == ['/v2/keys/p/a', '/v2/keys/p/b']
