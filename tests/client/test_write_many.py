@@ -40,6 +40,7 @@ def test_mapping_ttl_and_single_thread(client, key_prefix):
     items = {key_prefix + '/a': '1', key_prefix + '/b/c': '2'}
     results = client.write_many(items, ttl=300, concurrency=1)
     assert [result.node.key for result in results] == list(items)
+    assert client.write_many({}) == [] and client.send_many([]) == []  # nothing to do, nothing sent
     for key in items:
         node = client.read(key).node
         assert node.ttl is not None and 0 < node.ttl <= 300
