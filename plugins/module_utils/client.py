@@ -51,7 +51,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  #
     EtcdWatchTimedOut,
     exception_for,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils.pipeline import MAX_BYTES_IN_FLIGHT, PipelinedConnection, unanswered
+from ansible_collections.pyetcd.etcd.plugins.module_utils.pipeline import MAX_BYTES_IN_FLIGHT, PipelinedConnection
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import EtcdResult
 
 DEFAULT_TIMEOUT = 5.0
@@ -61,6 +61,8 @@ MAX_REQUEST_LINE = 4096
 DEFAULT_WATCH_TIMEOUT = 60.0
 HostSpec = Union[str, Tuple[str, int], Sequence[Union[str, Tuple[str, int]]]]
 
+# A plain-http etcd port answers a TLS hello by closing the connection.
+_HANDSHAKE_CLOSED = 'TLS: connection closed during the handshake (does this port speak plain http?)'
 _SSL_REASON = re.compile(r'\[SSL: ([A-Z0-9_]+)\] ([^(\')"]+)')
 
 
@@ -434,9 +436,7 @@ class Client:
         ``retry_safe`` says the request may be sent again after it was sent and no answer came
         (reads). Any request may go to the next member when no connection could be made.
         """
-        count = len(self._endpoints)
-        start = self._current
-        order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
+        order = self._member_order()
         timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
         query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
         _check_request_line(method, path, query, subject)
@@ -494,7 +494,7 @@ class Client:
                 continue
             except (errors.HTTPError, OSError, http.client.HTTPException) as exc:
                 if _in_tls_handshake(exc):
-                    attempts.append((base, 'TLS: connection closed during the handshake (does this port speak plain http?)'))
+                    attempts.append((base, _HANDSHAKE_CLOSED))
                     tls_failures += 1
                     position += 1
                     continue
@@ -508,18 +508,33 @@ class Client:
                                              endpoint=base) from None
                 position += 1
                 continue
-            if index != self._current:
-                with self._lock:
-                    self._current = index
+            self._stay_on(index)
             answer = _Answer(response.status, response.headers, text, base)
             if response.status == 500 and leader_tries < self.leader_retries and self._leader_error(text, retry_safe):
                 leader_tries += 1
                 time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
                 continue
             return answer
+        raise self._unreachable(attempts, tls_failures, subject)
+
+    def _member_order(self) -> List[int]:
+        """Indexes of the members to try, the current one first (only it without allow_reconnect)."""
+        count = len(self._endpoints)
+        start = self._current
+        return [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
+
+    def _stay_on(self, index: int) -> None:
+        """The member at ``index`` answered: later requests start there."""
+        if index != self._current:
+            with self._lock:
+                self._current = index
+
+    @staticmethod
+    def _unreachable(attempts: List[Tuple[str, str]], tls_failures: int, subject: Optional[str]) -> EtcdConnectionFailed:
+        """The error when no member took the request: TLS when every attempt failed at TLS."""
         if tls_failures and tls_failures == len(attempts):
-            raise EtcdTLSError(None, attempts, key=subject)
-        raise EtcdConnectionFailed(None, attempts, key=subject)
+            return EtcdTLSError(None, attempts, key=subject)
+        return EtcdConnectionFailed(None, attempts, key=subject)
 
     def _move_past(self, index: int) -> None:
         """After a member timed out, start the next request at the member after it."""
@@ -839,7 +854,7 @@ class Client:
                 reason = 'no answer within %gs' % self.timeout[1]
             else:
                 reason = _describe_transport(exc)
-            lost_jobs = unanswered(connection)  # never empty: a send or a read was under way
+            lost_jobs = connection.unanswered()  # never empty: a send or a read was under way
             self._move_past(self._endpoints.index(base))
             for job in lost_jobs:
                 fail(job, EtcdOutcomeUnknown('no answer to a %s that was sent (%d pipelined requests unanswered)'
@@ -853,8 +868,8 @@ class Client:
         for worker in workers:
             worker.join()
         for position, leader_error in sorted(redo, key=lambda item: item[0]):
-            # Answered "leader election in progress", so not applied: sent again through write(),
-            # which waits and retries, unless another write has failed meanwhile.
+            # Answered "leader election in progress", so not applied: sent again on its own, which
+            # waits and retries, unless another request has failed meanwhile.
             if state['stop']:
                 fail(position, leader_error)
                 continue
@@ -872,12 +887,9 @@ class Client:
     def _open_pipelined(self, subject: str) -> Tuple[PipelinedConnection, str]:
         """A new connection for pipelined requests, to the current member or, with
         ``allow_reconnect``, the next one that takes it (nothing has been sent yet)."""
-        count = len(self._endpoints)
-        start = self._current
-        order = [(start + step) % count for step in range(count)] if self.allow_reconnect else [start]
         attempts: List[Tuple[str, str]] = []
         tls_failures = 0
-        for index in order:
+        for index in self._member_order():
             base = self._endpoints[index]
             try:
                 # The pool of the session's adapter builds the connection with the session's
@@ -890,7 +902,7 @@ class Client:
                     attempts.append((base, _describe_tls(exc)))
                     tls_failures += 1
                 elif _in_tls_handshake(exc):
-                    attempts.append((base, 'TLS: connection closed during the handshake (does this port speak plain http?)'))
+                    attempts.append((base, _HANDSHAKE_CLOSED))
                     tls_failures += 1
                 elif isinstance(exc, urllib3.exceptions.ConnectTimeoutError) and \
                         not isinstance(exc, urllib3.exceptions.NewConnectionError):
@@ -898,13 +910,9 @@ class Client:
                 else:
                     attempts.append((base, _describe_transport(exc)))
                 continue
-            if index != self._current:
-                with self._lock:
-                    self._current = index
+            self._stay_on(index)
             return PipelinedConnection(conn, urlsplit(base).netloc, self._form_headers, self.timeout[1]), base
-        if tls_failures and tls_failures == len(attempts):
-            raise EtcdTLSError(None, attempts, key=subject)
-        raise EtcdConnectionFailed(None, attempts, key=subject)
+        raise self._unreachable(attempts, tls_failures, subject)
 
     @staticmethod
     def _conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional[str] = None,

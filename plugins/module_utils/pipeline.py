@@ -25,7 +25,7 @@ import http.client
 import io
 import socket
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Tuple
 
 # At most this many request bytes are sent and unanswered on one connection (at least one
 # request always is). etcd's answer to a PUT is at most about twice the request (value and
@@ -113,13 +113,12 @@ class PipelinedConnection:
             self.closing = True
         return job, response.status, response.msg, body.decode('utf-8', 'replace')
 
+    def unanswered(self) -> List[int]:
+        """The job ids sent on this connection that got no answer (yet)."""
+        return [job for job, _size in self.in_flight]
+
     def close(self) -> None:
         try:
             self.conn.close()
         except OSError:  # pragma: no cover - closing a broken socket
             pass
-
-
-def unanswered(connection: Optional[PipelinedConnection]) -> List[int]:
-    """The job ids sent on ``connection`` that got no answer."""
-    return [job for job, _size in connection.in_flight] if connection is not None else []
