@@ -741,17 +741,7 @@ class Client:
         jobs: List[Tuple[str, str, Dict[str, str], str, bytes]] = []
         seen = set()
         for operation in list(operations):
-            if not isinstance(operation, (tuple, list)) or len(operation) != 3 or not isinstance(operation[2], Mapping):
-                raise ClientException('operations must be (method, key, params) triples, got %r' % (operation,))
-            method = str(operation[0]).upper()
-            if method not in ('PUT', 'DELETE'):
-                raise ClientException('send_many sends PUT and DELETE only, got %r' % (operation[0],))
-            key = normalize_key(operation[1])
-            params = {}
-            for name, value in operation[2].items():
-                if not isinstance(name, str):
-                    raise ClientException('parameter names of %s must be strings, got %r' % (key, name))
-                params[name] = _check_value(value, '%s of %s' % (name, key))
+            method, key, params = self._operation(operation)
             if key in seen:
                 raise ClientException('got key %s twice; the order of the two requests would be undefined' % key)
             seen.add(key)
@@ -764,6 +754,31 @@ class Client:
             _check_request_line(method, target, '', key)
             jobs.append((method, key, params, target, body))
         return self._pipelined(jobs, concurrency, pipeline)
+
+    def send(self, method: str, key: str, params: Optional[Mapping[str, str]] = None) -> EtcdResult:
+        """Send one PUT or DELETE of the keys API with the given parameters: one operation of
+        :meth:`send_many`, on the client's keep-alive connections and with the rules of
+        :meth:`write` (a write without an answer is :class:`EtcdOutcomeUnknown`, never re-sent).
+        :raises ClientException: a bad method, key or parameter; nothing was sent.
+        """
+        method, key, checked = self._operation((method, key, params if params is not None else {}))
+        return self._keys(method, key, checked)
+
+    @staticmethod
+    def _operation(operation: Any) -> Tuple[str, str, Dict[str, str]]:
+        """Check one ``(method, key, params)`` of :meth:`send` or :meth:`send_many`."""
+        if not isinstance(operation, (tuple, list)) or len(operation) != 3 or not isinstance(operation[2], Mapping):
+            raise ClientException('operations must be (method, key, params) triples, got %r' % (operation,))
+        method = str(operation[0]).upper()
+        if method not in ('PUT', 'DELETE'):
+            raise ClientException('send and send_many send PUT and DELETE only, got %r' % (operation[0],))
+        key = normalize_key(operation[1])
+        params = {}
+        for name, value in operation[2].items():
+            if not isinstance(name, str):
+                raise ClientException('parameter names of %s must be strings, got %r' % (key, name))
+            params[name] = _check_value(value, '%s of %s' % (name, key))
+        return method, key, params
 
     def _pipelined(self, jobs: List[Tuple[str, str, Dict[str, str], str, bytes]], concurrency: int,
                    pipeline: int) -> List[EtcdResult]:

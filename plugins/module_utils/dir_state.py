@@ -75,31 +75,14 @@ def read_tree(client: Any, path: str) -> Any:
         return None
 
 
-def send(client: Any, op: Operation) -> Any:
-    """Send one planned operation; returns the client's EtcdResult.
-
-    SET: PUT value with prevExist=false (new key) or prevIndex (changed key). MKDIR: PUT
-    dir=true prevExist=false [ttl]. SET_DIR_TTL: refresh the TTL, or remove it (ttl None).
-    DELETE: DELETE prevIndex. RMDIR: DELETE dir=true recursive=true.
-    """
-    if op.action == SET:
-        if op.create:
-            return client.write(op.key, op.value, prev_exist=False)
-        return client.write(op.key, op.value, prev_index=op.prev_index)
-    if op.action == MKDIR:
-        return client.mkdir(op.key, ttl=op.ttl)
-    if op.action == SET_DIR_TTL:
-        return client.update_ttl(op.key, op.ttl)
-    if op.action == DELETE:
-        return client.delete(op.key, prev_index=op.prev_index)
-    if op.action == RMDIR:
-        return client.rmdir(op.key, recursive=True)
-    raise ValueError('unknown operation %r' % (op.action,))
-
-
 def request_for(op: Operation) -> Optional[Tuple[str, str, Dict[str, str]]]:
     """The one keys-API request of a planned operation, as ``(method, key, params)`` for
-    ``Client.send_many``; None for SET_DIR_TTL, which needs a read first (see :func:`send`)."""
+    ``Client.send``/``Client.send_many``; None for SET_DIR_TTL, which needs a read first.
+
+    SET: PUT value with prevExist=false (new key) or prevIndex (changed key). MKDIR: PUT
+    dir=true prevExist=false [ttl]. DELETE: DELETE prevIndex. RMDIR: DELETE dir=true
+    recursive=true.
+    """
     if op.action == SET:
         condition = {'prevExist': 'false'} if op.create else {'prevIndex': str(op.prev_index)}
         return 'PUT', op.key, dict(value=op.value, **condition)
@@ -112,26 +95,39 @@ def request_for(op: Operation) -> Optional[Tuple[str, str, Dict[str, str]]]:
         return 'DELETE', op.key, {'prevIndex': str(op.prev_index)}
     if op.action == RMDIR:
         return 'DELETE', op.key, {'dir': 'true', 'recursive': 'true'}
-    return None
+    if op.action == SET_DIR_TTL:
+        return None
+    raise ValueError('unknown operation %r' % (op.action,))
+
+
+def send(client: Any, op: Operation) -> Any:
+    """Send one planned operation on the client's keep-alive connections; returns the
+    EtcdResult. SET_DIR_TTL refreshes the directory's TTL, or removes it (ttl None)."""
+    request = request_for(op)
+    if request is None:
+        return client.update_ttl(op.key, op.ttl)
+    return client.send(*request)
 
 
 def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) -> List[Any]:
     """Send the plan's operations phase by phase; returns the results in plan order.
 
     Within a phase the requests go out together through ``client.send_many`` on up to
-    ``concurrency`` connections (``concurrency=1``: one request at a time). After the first
-    failure no new request is started (those already sent are answered) and
-    :class:`DirWriteError` is raised with the number of writes that were applied.
+    ``concurrency`` connections (``concurrency=1``: one request at a time); a phase with a
+    single request uses the client's keep-alive connection. After the first failure no new
+    request is started (those already sent are answered) and :class:`DirWriteError` is raised
+    with the number of writes that were applied.
     """
     total = len(plan.operations)
     results: List[Any] = []
     for phase in plan.phases:
-        batch = [op for op in phase if request_for(op) is not None]
-        single = [op for op in phase if request_for(op) is None]
+        requests = [(op, request_for(op)) for op in phase]
+        batch = [(op, request) for op, request in requests if request is not None]
+        single = [op for op, request in requests if request is None]
         if len(batch) > 1:
             results.extend(_send_phase(client, batch, concurrency, len(results), total))
         else:
-            single = batch + single
+            single = [op for op, _request in batch] + single
         for op in single:
             try:
                 results.append(send(client, op))
@@ -140,14 +136,15 @@ def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) 
     return results
 
 
-def _send_phase(client: Any, phase: List[Operation], concurrency: int, done_before: int, total: int) -> List[Any]:
-    requests = [request_for(op) for op in phase]
+def _send_phase(client: Any, batch: List[Tuple[Operation, Tuple[str, str, Dict[str, str]]]], concurrency: int,
+                done_before: int, total: int) -> List[Any]:
     try:
-        return client.send_many(requests, concurrency=concurrency, pipeline=1 if concurrency == 1 else 16)
+        return client.send_many([request for _op, request in batch], concurrency=concurrency,
+                                pipeline=1 if concurrency == 1 else 16)
     except etcd_exc.EtcdBulkWriteFailed as exc:
         done = sum(1 for result in exc.results if result is not None)
         key, cause = exc.failures[0]
-        by_key = {normalize_key(op.key): op for op in phase}
+        by_key = {normalize_key(op.key): op for op, _request in batch}
         raise DirWriteError(by_key[key], cause, done_before + done, total) from cause
 
 

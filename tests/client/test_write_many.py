@@ -12,6 +12,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     EtcdBulkWriteFailed,
     EtcdConnectionFailed,
     EtcdKeyNotFound,
+    EtcdNodeExist,
     EtcdNotFile,
     EtcdOutcomeUnknown,
     EtcdTestFailed,
@@ -225,3 +226,18 @@ def test_send_many_refuses_bad_operations_before_sending(client, key_prefix):
             client.send_many(operations)
     with pytest.raises(EtcdKeyNotFound):
         client.read(good[1])
+
+
+def test_send_is_one_operation_on_the_keep_alive_connection(client, key_prefix):
+    created = client.send('PUT', key_prefix + '/one', {'value': 'v', 'prevExist': 'false'})
+    assert created.action == 'create' and created.node.value == 'v'
+    with pytest.raises(EtcdNodeExist):
+        client.send('put', key_prefix + '/one', {'value': 'w', 'prevExist': 'false'})
+    deleted = client.send('DELETE', key_prefix + '/one', {'prevIndex': str(created.node.modified_index)})
+    assert deleted.action == 'compareAndDelete'
+    with pytest.raises(ClientException, match='PUT and DELETE only'):
+        client.send('POST', key_prefix + '/one', {'value': 'v'})
+    with pytest.raises(ClientException, match='must be a string'):
+        client.send('PUT', key_prefix + '/one', {'value': 1})
+    with pytest.raises(EtcdKeyNotFound):
+        client.read(key_prefix + '/one')
