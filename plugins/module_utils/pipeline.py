@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP/1.1 pipelining on one connection, for :meth:`Client.write_many`.
+"""HTTP/1.1 pipelining on one connection, for :meth:`Client.send_many` and :meth:`Client.write_many`.
 
 etcd's HTTP server (Go's ``net/http``) answers the requests of one connection one after the
 other, in the order they came. So a writer can send the next requests before the answer to the
@@ -103,7 +103,7 @@ class PipelinedConnection:
             job still in :attr:`in_flight` (including this one) has an unknown outcome.
         """
         job, size = self.in_flight[0]
-        response = http.client.HTTPResponse(self._shim, method='PUT')  # type: ignore[arg-type]
+        response = http.client.HTTPResponse(self._shim)  # type: ignore[arg-type]
         response.begin()
         body = response.read()
         self.in_flight.popleft()
