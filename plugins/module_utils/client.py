@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import os
 import re
 import socket
@@ -40,6 +41,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (  #
     ClientException,
     EtcdBulkWriteFailed,
     EtcdConnectionFailed,
+    EtcdEmptyResponse,
     EtcdException,
     EtcdInvalidResponse,
     EtcdLeaderElect,
@@ -63,6 +65,7 @@ HostSpec = Union[str, Tuple[str, int], Sequence[Union[str, Tuple[str, int]]]]
 
 # A plain-http etcd port answers a TLS hello by closing the connection.
 _HANDSHAKE_CLOSED = 'TLS: connection closed during the handshake (does this port speak plain http?)'
+_UNHEALTHY = 'reports itself unhealthy'
 _SSL_REASON = re.compile(r'\[SSL: ([A-Z0-9_]+)\] ([^(\')"]+)')
 
 
@@ -115,6 +118,18 @@ def _check_value(value: Any, name: str = 'value') -> str:
         raise ClientException('%s must be a string, got %s %r' % (name, type(value).__name__, value))
     _check_utf8(value, name)
     return value
+
+
+def _value_text(value: Any, name: str = 'value') -> str:
+    """A value to store: a string as given, an int or float as its decimal text (pyetcd stores
+    ``write(k, 42)`` as ``"42"``). Booleans, None, lists and dicts are refused: their text is
+    not one obvious string (``True`` or ``true``?); convert them first (``json.dumps``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ClientException('%s must be a string or a number, got %s %r: convert it to a string first (e.g. json.dumps)'
+                              % (name, type(value).__name__, value))
+    return _check_value(value, name)
 
 
 def normalize_key(key: Any, name: str = 'key') -> str:
@@ -227,8 +242,13 @@ def _in_tls_handshake(exc: BaseException) -> bool:
     return False
 
 
-def _describe_transport(exc: BaseException) -> str:
-    text = ' '.join(str(err) for err in _reason_chain(exc))
+def _describe_transport(exc: BaseException, base: str = '') -> str:
+    chain = list(_reason_chain(exc))
+    text = ' '.join(str(err) for err in chain)
+    if base.startswith('http://') and any(isinstance(err, http.client.RemoteDisconnected) for err in chain):
+        # Not one byte came back. etcd's TLS listener closes a plaintext connection that way,
+        # and never acts on the request.
+        return 'connection closed without an answer (does this port speak https?)'
     if 'Name or service not known' in text or 'NameResolutionError' in text or 'Failed to resolve' in text \
             or 'nodename nor servname' in text or 'Temporary failure in name resolution' in text:
         return 'host name does not resolve'
@@ -258,6 +278,15 @@ def _describe_tls(exc: BaseException) -> str:
     elif code in ('SSLV3_ALERT_BAD_CERTIFICATE', 'TLSV13_ALERT_CERTIFICATE_REQUIRED', 'TLSV1_ALERT_UNKNOWN_CA'):
         reason += ' (the server refused the client certificate: give cert and key signed by a CA it trusts)'
     return 'TLS: ' + reason
+
+
+def _says_unhealthy(text: str) -> bool:
+    """True for a ``/health`` answer whose ``health`` field is false."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and str(data.get('health')).lower() == 'false'
 
 
 class _Answer:
@@ -310,8 +339,12 @@ class Client:
             raise ClientException('protocol must be http or https, got %r' % (protocol,))
         _check_bool('allow_reconnect', allow_reconnect)
         _check_bool('validate_certs', validate_certs)
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)  # pyetcd puts the port into the URL as given: '2379' works there
         if isinstance(port, bool) or not isinstance(port, int):
             raise ClientException('port must be an integer, got %r' % (port,))
+        if not 0 < port < 65536:
+            raise ClientException('port must be 1-65535, got %d' % port)
         if not isinstance(version_prefix, str) or not version_prefix.strip('/'):
             raise ClientException('version_prefix must be a non-empty string such as "v2", got %r' % (version_prefix,))
         self.timeout = self._check_timeout(timeout, 'timeout')
@@ -329,8 +362,10 @@ class Client:
             self._endpoints = srv_endpoints(srv_domain)
         else:
             items = [host] if isinstance(host, (str, tuple)) else list(host or [])
+            items = [item for item in items if not (isinstance(item, str) and not item.strip())]
             if not items:
-                raise ClientException('host must name at least one etcd member')
+                # Never a silent default: writes would land in whatever listens on localhost.
+                raise ClientException('host names no etcd member (got %r)' % (host,))
             self._endpoints = [_parse_host(item, port, protocol) for item in items]
         self.protocol = protocol
         self.version_prefix = '/' + version_prefix.strip('/')
@@ -340,6 +375,10 @@ class Client:
         self.username = username
         self._lock = threading.Lock()
         self._current = 0
+        # Indexes of the members that have answered this client. A write (or a watch) goes only
+        # to one of those: a member that accepts connections but never answers (frozen, cut
+        # off) would otherwise take the write and leave its outcome unknown.
+        self._confirmed: set = set()
 
         session = requests.Session()
         # Proxies, netrc and CA bundles from the environment stay out: the connection is what
@@ -367,6 +406,8 @@ class Client:
             self._headers['Authorization'] = 'Basic ' + base64.b64encode(token).decode('ascii')
         self._form_headers = dict(self._headers)
         self._form_headers['Content-Type'] = 'application/x-www-form-urlencoded'
+        self._json_headers = dict(self._headers)
+        self._json_headers['Content-Type'] = 'application/json'
         self._pools: Dict[str, Any] = {}
 
     # -- configuration ------------------------------------------------------------------------
@@ -430,28 +471,44 @@ class Client:
     # -- transport ----------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, params: Optional[Dict[str, str]] = None, *, retry_safe: bool,
-              subject: Optional[str] = None, read_timeout: Optional[float] = None, watch: bool = False) -> _Answer:
+              subject: Optional[str] = None, read_timeout: Optional[float] = None, watch: bool = False,
+              json_body: Any = None, only: Optional[int] = None) -> _Answer:
         """Send one request, moving through the members as ``allow_reconnect`` permits.
 
         ``retry_safe`` says the request may be sent again after it was sent and no answer came
-        (reads). Any request may go to the next member when no connection could be made.
+        (reads). Any request may go to the next member when no connection could be made. A
+        request that is not retry-safe, and a watch, go only to a member that has answered this
+        client before: an unconfirmed member is asked for ``/health`` first (see
+        :meth:`_confirm`). ``only`` sends to that one member and nowhere else.
         """
-        order = self._member_order()
+        order = [only] if only is not None else self._member_order()
         timeout = (self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1])
-        query = urlencode(params) if params and method not in ('PUT', 'POST') else ''
+        query = urlencode(params) if params and (method not in ('PUT', 'POST') or json_body is not None) else ''
         _check_request_line(method, path, query, subject)
         attempts: List[Tuple[str, str]] = []
         tls_failures = 0
         leader_tries = 0
         position = 0
-        body = urlencode(params).encode('ascii') if params and method in ('PUT', 'POST') else None
-        headers = self._form_headers if body is not None else self._headers
+        if json_body is not None:
+            body: Optional[bytes] = json.dumps(json_body).encode('utf-8')
+            headers = self._json_headers
+        else:
+            body = urlencode(params).encode('ascii') if params and method in ('PUT', 'POST') else None
+            headers = self._form_headers if body is not None else self._headers
+        needs_confirmation = (not retry_safe or watch) and only is None
         pool_timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
         errors = urllib3.exceptions
         reopened = 0
         while position < len(order):
             index = order[position]
             base = self._endpoints[index]
+            if needs_confirmation and index not in self._confirmed:
+                refusal = self._confirm(index)
+                if refusal is not None:
+                    attempts.append((base, refusal[0]))
+                    tls_failures += refusal[1]
+                    position += 1
+                    continue
             try:
                 # Straight into the session's urllib3 pool: no retries and no redirects, so a
                 # timeout is never multiplied and a redirect is reported, not followed.
@@ -498,7 +555,7 @@ class Client:
                     tls_failures += 1
                     position += 1
                     continue
-                attempts.append((base, _describe_transport(exc)))
+                attempts.append((base, _describe_transport(exc, base)))
                 if _never_sent(exc):
                     position += 1
                     continue
@@ -525,19 +582,45 @@ class Client:
 
     def _stay_on(self, index: int) -> None:
         """The member at ``index`` answered: later requests start there."""
+        self._confirmed.add(index)
         if index != self._current:
             with self._lock:
                 self._current = index
+
+    def _confirm(self, index: int) -> Optional[Tuple[str, bool]]:
+        """Ask the member at ``index`` for ``/health``, bounded by the client's timeout.
+
+        Returns None when it answered (it is then confirmed), or ``(what happened, TLS?)`` when
+        it did not, or said it is unhealthy: such a member gets no write. Costs one round trip
+        per member and client; a frozen member costs one timeout.
+        """
+        try:
+            answer = self._send('GET', '/health', None, retry_safe=True, subject='/health', only=index)
+        except EtcdConnectionFailed as exc:
+            self._move_past(index)
+            reason = exc.attempts[-1][1] if exc.attempts else str(exc)
+            if re.search(r'no answer within|closed|cut|reset', reason):
+                # It took the connection but did not answer: say the write never went there.
+                reason += ' (to a health check; nothing was sent to it that changes data)'
+            return reason, isinstance(exc, EtcdTLSError)
+        if _says_unhealthy(answer.text):
+            self._move_past(index)
+            return _UNHEALTHY + ' (/health answered HTTP %d: %.80s)' % (answer.status, answer.text.strip()), False
+        return None
 
     @staticmethod
     def _unreachable(attempts: List[Tuple[str, str]], tls_failures: int, subject: Optional[str]) -> EtcdConnectionFailed:
         """The error when no member took the request: TLS when every attempt failed at TLS."""
         if tls_failures and tls_failures == len(attempts):
             return EtcdTLSError(None, attempts, key=subject)
+        if any(reason.startswith(_UNHEALTHY) for _base, reason in attempts):
+            return EtcdConnectionFailed('no etcd member could take the request', attempts, key=subject)
         return EtcdConnectionFailed(None, attempts, key=subject)
 
     def _move_past(self, index: int) -> None:
-        """After a member timed out, start the next request at the member after it."""
+        """After a member timed out, start the next request at the member after it (which must
+        answer again before it gets a write)."""
+        self._confirmed.discard(index)
         if self.allow_reconnect and len(self._endpoints) > 1:
             with self._lock:
                 if self._current == index:
@@ -556,13 +639,14 @@ class Client:
 
     def _result(self, answer: _Answer, subject: Optional[str] = None, api: bool = True, write: bool = False) -> EtcdResult:
         """Turn an answer into an EtcdResult or the matching exception."""
-        import json  # pylint: disable=import-outside-toplevel
         if 300 <= answer.status < 400:
             raise EtcdInvalidResponse('unexpected redirect (HTTP %d) to %s' % (answer.status, answer.headers.get('Location')),
                                       key=subject, status=answer.status, endpoint=answer.endpoint)
         if not answer.text.strip():
-            raise EtcdInvalidResponse('empty answer (HTTP %d)' % answer.status, key=subject, status=answer.status,
-                                      endpoint=answer.endpoint)
+            if answer.status in (204, 205):
+                return EtcdResult(data={}, headers=answer.headers, endpoint=answer.endpoint)
+            raise EtcdEmptyResponse('empty answer (HTTP %d)' % answer.status, key=subject, status=answer.status,
+                                    endpoint=answer.endpoint)
         try:
             data = json.loads(answer.text)
         except ValueError:
@@ -590,16 +674,19 @@ class Client:
         return self._result(answer, subject=key, write=method != 'GET')
 
     def request(self, method: str, path: str, params: Optional[Dict[str, str]] = None,
-                timeout: Optional[float] = None) -> EtcdResult:
+                timeout: Optional[float] = None, json: Any = None) -> EtcdResult:  # pylint: disable=redefined-outer-name
         """Send a raw request to ``path`` (e.g. ``/v2/keys/a``) and parse the JSON answer.
 
-        For what the typed methods do not cover. Only GET is re-sent to another member after it
-        was sent without an answer.
+        For what the typed methods do not cover. ``params`` go as a form body for PUT and POST
+        and in the query otherwise; ``json`` sends that data as a JSON body instead (``params``
+        then go in the query). Only GET is re-sent to another member after it was sent without
+        an answer. A 204 (no content) answer gives an EtcdResult with empty ``data``.
         """
         method = method.upper()
         if not isinstance(path, str) or not path.startswith('/'):
             raise ClientException('path must start with /, got %r' % (path,))
-        answer = self._send(method, path, params, retry_safe=method == 'GET', subject=path, read_timeout=timeout)
+        answer = self._send(method, path, params, retry_safe=method == 'GET', subject=path, read_timeout=timeout,
+                            json_body=json)
         return self._result(answer, subject=path, api=path.startswith(self.version_prefix + '/'), write=method != 'GET')
 
     # -- keys API -----------------------------------------------------------------------------
@@ -684,7 +771,7 @@ class Client:
             if prev_exist is None:
                 prev_exist = True
         else:
-            params['value'] = _check_value(value)
+            params['value'] = _value_text(value)
         if ttl is not None:
             params['ttl'] = str(ttl)
         params.update(self._conditions(key, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index))
@@ -717,7 +804,7 @@ class Client:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ClientException('write_many items must be (key, value) pairs, got %r' % (pair,))
             key = normalize_key(pair[0])
-            params = {'value': _check_value(pair[1], 'value of %s' % key)}
+            params = {'value': _value_text(pair[1], 'value of %s' % key)}
             if ttl is not None:
                 params['ttl'] = str(ttl)
             operations.append(('PUT', key, params))
@@ -868,7 +955,7 @@ class Client:
             if isinstance(exc, socket.timeout):
                 reason = 'no answer within %gs' % self.timeout[1]
             else:
-                reason = _describe_transport(exc)
+                reason = _describe_transport(exc, base)
             lost_jobs = connection.unanswered()  # never empty: a send or a read was under way
             self._move_past(self._endpoints.index(base))
             for job in lost_jobs:
@@ -906,6 +993,12 @@ class Client:
         tls_failures = 0
         for index in self._member_order():
             base = self._endpoints[index]
+            if index not in self._confirmed:
+                refusal = self._confirm(index)
+                if refusal is not None:
+                    attempts.append((base, refusal[0]))
+                    tls_failures += refusal[1]
+                    continue
             try:
                 # The pool of the session's adapter builds the connection with the session's
                 # TLS settings; it is used for pipelining and closed afterwards.
@@ -940,7 +1033,7 @@ class Client:
                                       'etcd would ignore them' % key)
             params['prevExist'] = _bool(prev_exist)
         if prev_value is not None:
-            params['prevValue'] = _check_value(prev_value, 'prev_value')
+            params['prevValue'] = _value_text(prev_value, 'prev_value')
         prev_index = _check_index(prev_index, 'prev_index')
         if prev_index is not None:
             params['prevIndex'] = str(prev_index)
@@ -952,7 +1045,7 @@ class Client:
         Never re-sent after it was sent without an answer: that would add a second key.
         """
         directory = normalize_key(directory, 'directory')
-        params = {'value': _check_value(value)}
+        params = {'value': _value_text(value)}
         ttl = _check_ttl(ttl)
         if ttl is not None:
             params['ttl'] = str(ttl)
@@ -1002,22 +1095,19 @@ class Client:
                          prev_exist: Optional[bool] = None, ttl: Optional[int] = None) -> EtcdResult:
         """Set ``key`` to ``value`` only if every given condition holds; all are sent together.
 
-        :raises ClientException: no condition given.
+        With no condition it is a plain :meth:`write`, as in pyetcd.
         :raises EtcdTestFailed: prev_value or prev_index did not match.
         :raises EtcdNodeExist: prev_exist=False and the key exists.
         :raises EtcdKeyNotFound: the key is missing (and prev_exist was not False).
         """
-        if prev_value is None and prev_index is None and prev_exist is None:
-            raise ClientException('compare_and_swap of %r needs at least one of prev_value, prev_index, prev_exist' % (key,))
         return self.write(key, value, ttl, prev_exist=prev_exist, prev_value=prev_value, prev_index=prev_index)
 
     def compare_and_delete(self, key: str, prev_value: Optional[str] = None, prev_index: Optional[int] = None) -> EtcdResult:
         """Delete ``key`` only if every given condition holds; all are sent together.
 
+        With no condition it is a plain :meth:`delete` of the key, as in pyetcd.
         :raises EtcdTestFailed: a condition did not match. :raises EtcdNotFile: a directory.
         """
-        if prev_value is None and prev_index is None:
-            raise ClientException('compare_and_delete of %r needs prev_value or prev_index' % (key,))
         return self.delete(key, prev_value=prev_value, prev_index=prev_index)
 
     def update_ttl(self, key: str, ttl: Optional[int]) -> EtcdResult:
@@ -1068,10 +1158,14 @@ class Client:
         """Cluster version, e.g. '3.5.0'."""
         return self._json('/version').version_etcdcluster
 
+    @property
     def health(self) -> bool:
-        """True when the answering member reports itself healthy (``/health``)."""
+        """True when the answering member reports itself healthy (``GET /health``).
+
+        A property, as in pyetcd 1.11: ``if client.health:``. A member that has lost quorum
+        answers false. :raises EtcdConnectionFailed: no member answered.
+        """
         answer = self._send('GET', '/health', None, retry_safe=True, subject='/health')
-        import json  # pylint: disable=import-outside-toplevel
         try:
             data = json.loads(answer.text)
         except ValueError:
@@ -1082,6 +1176,33 @@ class Client:
     def members(self) -> List[Dict[str, Any]]:
         """Cluster members: dicts with id, name, peerURLs, clientURLs."""
         return list(self._json(self.version_prefix + '/members').data.get('members') or [])
+
+    def add_member(self, peer_urls: Union[str, Sequence[str]]) -> EtcdResult:
+        """Add a member with these peer URLs (``POST /v2/members``, a JSON body).
+
+        Returns the new member as an :class:`EtcdResult` (``id``, ``name`` is empty until the
+        member starts; ``data`` holds ``peerURLs`` and ``clientURLs``). Never re-sent after it
+        was sent without an answer. Start the new etcd with ``--initial-cluster-state existing``.
+        :raises EtcdException: etcd refused it (its message says why, e.g. the peer URL exists).
+        """
+        urls = [peer_urls] if isinstance(peer_urls, str) else list(peer_urls or [])
+        if not urls or not all(isinstance(url, str) and '://' in url for url in urls):
+            raise ClientException('add_member needs peer URLs such as ["http://10.0.0.10:2380"], got %r' % (peer_urls,))
+        answer = self._send('POST', self.version_prefix + '/members', None, retry_safe=False, subject='members',
+                            json_body={'peerURLs': urls})
+        return self._result(answer, subject='members', write=True)
+
+    def remove_member(self, member_id: str) -> None:
+        """Remove the member with this id (hex, as :meth:`members` gives it): ``DELETE /v2/members/<id>``.
+
+        :raises EtcdException: etcd refused it (for example, no such member).
+        """
+        if not isinstance(member_id, str) or not re.fullmatch(r'[0-9a-fA-F]{1,16}', member_id):
+            raise ClientException('member_id must be a member id in hex such as "8e9e05c52164694d", got %r' % (member_id,))
+        answer = self._send('DELETE', '%s/members/%s' % (self.version_prefix, member_id.lower()), None,
+                            retry_safe=False, subject='member %s' % member_id)
+        if answer.status != 204:
+            self._result(answer, subject='member %s' % member_id, write=True)
 
     def leader(self) -> Dict[str, Any]:
         """The leader member (id, name, peerURLs, clientURLs)."""

@@ -330,6 +330,12 @@ class EtcdInvalidResponse(EtcdException):
     default_message = 'invalid answer from etcd'
 
 
+class EtcdEmptyResponse(EtcdInvalidResponse):
+    """The member answered with an empty body where etcd sends JSON."""
+
+    default_message = 'empty answer from etcd'
+
+
 def exception_for(payload: dict, status: Optional[int] = None, endpoint: Optional[str] = None,
                   outcome_unknown: bool = False, key: Optional[str] = None) -> EtcdException:
     """Build the exception for an etcd error body ``{"errorCode", "message", "cause", "index"}``."""

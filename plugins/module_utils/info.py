@@ -24,7 +24,7 @@ def _stats(client: Any) -> Dict[str, Any]:
 
 _GATHERERS = {
     'version': _version,
-    'health': lambda client: client.health(),
+    'health': lambda client: client.health,
     'leader': lambda client: dict(client.leader()),
     'members': lambda client: [dict(member) for member in client.members()],
     'stats': _stats,

@@ -8,56 +8,74 @@ import json
 from typing import Any, Iterator, List, Optional
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    EtcdEmptyResponse,
     EtcdInvalidResponse,
     exception_for,
 )
 
 
-class ResponseNode:
+class ResponseNode(dict):
     """One node of an answer: a key, or a directory with ``children``.
 
-    Attributes use Python names (``created_index``); item access also takes etcd's JSON names,
-    so ``node['key']``, ``node['modifiedIndex']`` and ``node['nodes']`` work as in pyetcd.
+    The node is the dict etcd sent (``key``, ``value``, ``createdIndex``, ``modifiedIndex``,
+    ``ttl``, ``expiration``, ``dir``, ``nodes``), as pyetcd hands it out: ``node['value']``,
+    ``node.keys()``, ``dict(node)`` and ``json.dumps(node)`` work, and ``'ttl' in node`` is true
+    only when etcd sent a TTL. The children in ``nodes`` are ResponseNodes too. Attributes give
+    the same fields with Python names (``created_index``, ``children``), ``None`` when absent;
+    item access also takes those names for the fields etcd names differently.
     """
 
-    _ALIASES = {
-        'createdIndex': 'created_index',
-        'modifiedIndex': 'modified_index',
-        'nodes': 'children',
-    }
+    __slots__ = ()
 
-    __slots__ = ('key', 'value', 'created_index', 'modified_index', 'ttl', 'expiration', 'dir', 'children')
+    _ALIASES = {
+        'created_index': 'createdIndex',
+        'modified_index': 'modifiedIndex',
+        'children': 'nodes',
+    }
 
     def __init__(self, key: Optional[str] = None, value: Optional[str] = None, created_index: Optional[int] = None,
                  modified_index: Optional[int] = None, ttl: Optional[int] = None, expiration: Optional[str] = None,
                  dir: bool = False, children: Optional[List['ResponseNode']] = None):  # pylint: disable=redefined-builtin
-        self.key = key
-        self.value = value
-        self.created_index = created_index
-        self.modified_index = modified_index
-        self.ttl = ttl
-        self.expiration = expiration
-        self.dir = dir
-        self.children = children if children is not None else []
+        super().__init__()
+        for name, field in (('key', key), ('value', value), ('createdIndex', created_index),
+                            ('modifiedIndex', modified_index), ('ttl', ttl), ('expiration', expiration)):
+            if field is not None:
+                self[name] = field
+        if dir:
+            self['dir'] = True
+            if children:
+                self['nodes'] = list(children)
 
     @classmethod
     def from_dict(cls, data: dict) -> 'ResponseNode':
         """Build a node (and its children, recursively) from etcd's JSON ``node`` object."""
         if not isinstance(data, dict):
             raise EtcdInvalidResponse('node is not a JSON object: %r' % (data,))
-        return cls(
-            key=data.get('key', '/'),
-            value=data.get('value'),
-            created_index=data.get('createdIndex'),
-            modified_index=data.get('modifiedIndex'),
-            ttl=data.get('ttl'),
-            expiration=data.get('expiration'),
-            dir=bool(data.get('dir', False)),
-            children=[cls.from_dict(child) for child in data.get('nodes') or []],
-        )
+        node = cls.__new__(cls)
+        dict.update(node, data)
+        if 'key' not in node:
+            node['key'] = '/'  # etcd leaves out the key of the root directory
+        children = data.get('nodes')
+        if children:
+            node['nodes'] = [cls.from_dict(child) for child in children]
+        return node
+
+    # Python names for etcd's fields; None when etcd did not send the field.
+    key = property(lambda self: self.get('key'))
+    value = property(lambda self: self.get('value'))
+    created_index = property(lambda self: self.get('createdIndex'))
+    modified_index = property(lambda self: self.get('modifiedIndex'))
+    ttl = property(lambda self: self.get('ttl'))
+    expiration = property(lambda self: self.get('expiration'))
+    dir = property(lambda self: bool(self.get('dir', False)))
+    children = property(lambda self: self.get('nodes') or [], doc='The child nodes (a directory read non-recursively lists '
+                                                                   'its subdirectories without their children).')
 
     def to_dict(self) -> dict:
-        """The node as plain data (etcd's field names use snake case here); children nested."""
+        """The node as plain data with snake-case names (as the modules return it); children nested.
+
+        ``json.dumps(node)`` gives etcd's own JSON instead.
+        """
         data = {
             'key': self.key,
             'dir': self.dir,
@@ -85,25 +103,20 @@ class ResponseNode:
         for child in self.children:
             yield from child.leaves()
 
-    def __getitem__(self, item: str) -> Any:
-        attr = self._ALIASES.get(item, item)
-        if attr not in self.__slots__:
-            raise KeyError(item)
-        return getattr(self, attr)
+    def __missing__(self, item: str) -> Any:
+        alias = self._ALIASES.get(item)
+        if alias is not None:
+            # What etcd left out reads as None (no children: an empty list) under the Python name.
+            return dict.get(self, alias, [] if alias == 'nodes' else None)
+        raise KeyError(item)
 
     def get(self, item: str, default: Any = None) -> Any:
-        try:
-            return self[item]
-        except KeyError:
-            return default
-
-    def __contains__(self, item: str) -> bool:
-        return self._ALIASES.get(item, item) in self.__slots__
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ResponseNode):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
+        if dict.__contains__(self, item):
+            return dict.__getitem__(self, item)
+        alias = self._ALIASES.get(item)
+        if alias is not None and dict.__contains__(self, alias):
+            return dict.__getitem__(self, alias)
+        return default
 
     def __repr__(self) -> str:
         kind = 'dir' if self.dir else 'key'
@@ -134,8 +147,10 @@ class EtcdResult:
             endpoint = endpoint or getattr(response, 'url', None)
             headers = response.headers
             text = response.text
+            if response.status_code in (204, 205) and not text.strip():
+                text = '{}'  # no content, as a member removal answers
             if not text.strip():
-                raise EtcdInvalidResponse('empty answer (HTTP %s)' % response.status_code, status=response.status_code, endpoint=endpoint)
+                raise EtcdEmptyResponse('empty answer (HTTP %s)' % response.status_code, status=response.status_code, endpoint=endpoint)
             try:
                 data = json.loads(text)
             except ValueError:
@@ -237,6 +252,12 @@ class EtcdResult:
     @property
     def followers(self) -> Optional[dict]:
         return self.data.get('followers')
+
+    # /health
+    @property
+    def health(self) -> bool:
+        """True when the answer is a ``/health`` that says ``"health": "true"``."""
+        return str(self.data.get('health')).lower() == 'true'
 
     def __repr__(self) -> str:
         return 'EtcdResult(action=%r, node=%r, x_etcd_index=%r)' % (self.action, self._node, self.x_etcd_index)

@@ -27,9 +27,10 @@ def test_the_offline_client_really_sends(offline):
     (lambda c: c.write(5, 'v'), 'key must be a string'),
     (lambda c: c.write('/a/../b', 'v'), "'..' segment"),
     (lambda c: c.write('/a/./b', 'v'), "'.' segment"),
-    (lambda c: c.write('/k', 5), 'value must be a string'),
-    (lambda c: c.write('/k', None), 'value must be a string'),
-    (lambda c: c.write('/k', b'bytes'), 'value must be a string'),
+    (lambda c: c.write('/k', True), 'value must be a string or a number, got bool'),
+    (lambda c: c.write('/k', None), 'value must be a string or a number'),
+    (lambda c: c.write('/k', b'bytes'), 'value must be a string or a number'),
+    (lambda c: c.write('/k', {'a': 1}), 'json.dumps'),
     (lambda c: c.write('/k', 'v', ttl=-1), 'ttl must not be negative'),
     (lambda c: c.write('/k', 'v', ttl=0), 'ttl=0 would make the key expire at once'),
     (lambda c: c.write('/k', 'v', ttl='10'), 'ttl must be a whole number'),
@@ -41,8 +42,6 @@ def test_the_offline_client_really_sends(offline):
     (lambda c: c.write('/k', 'v', prev_exist=False, prev_value='x'), 'cannot be combined'),
     (lambda c: c.write('/k', 'v', refresh=True), 'value must be None'),
     (lambda c: c.write('/k', None, refresh=True), 'refresh=True needs a ttl'),
-    (lambda c: c.compare_and_swap('/k', 'v'), 'needs at least one of prev_value, prev_index, prev_exist'),
-    (lambda c: c.compare_and_delete('/k'), 'needs prev_value or prev_index'),
     (lambda c: c.compare_and_delete('/k', prev_index=-4), 'prev_index must be 1 or more'),
     (lambda c: c.read('/k', recursive='yes'), 'recursive must be true or false'),
     (lambda c: c.read('/k', wait_index=5), 'wait_index needs wait=True'),
@@ -51,7 +50,7 @@ def test_the_offline_client_really_sends(offline):
     (lambda c: c.read('/k', timeout=-1), 'timeout must be a positive number'),
     (lambda c: c.mkdir('', ttl=5), 'directory must not be empty'),
     (lambda c: c.mkdir('/d', ttl=-5), 'ttl must not be negative'),
-    (lambda c: c.append('/q', 7), 'value must be a string'),
+    (lambda c: c.append('/q', [7]), 'value must be a string or a number'),
     (lambda c: c.update_ttl('/k', 0), 'ttl=0'),
     (lambda c: c.request('GET', 'v2/keys'), 'path must start with /'),
 ])
@@ -65,13 +64,16 @@ def test_bad_arguments(offline, call, words):
     ({'protocol': 'ftp'}, 'protocol must be http or https'),
     ({'host': 'https://a:2379', 'protocol': 'gopher'}, 'protocol must be http or https'),
     ({'host': 'gopher://a:2379'}, "protocol must be http or https, got 'gopher'"),
-    ({'host': []}, 'at least one etcd member'),
-    ({'host': ''}, 'host name must not be empty'),
+    ({'host': []}, 'host names no etcd member'),
+    ({'host': ''}, 'host names no etcd member'),
+    ({'host': ['', ' ']}, 'host names no etcd member'),
+    ({'host': None}, 'host names no etcd member'),
     ({'host': 'a:b'}, 'port must be a number'),
     ({'host': ('a', 70000)}, 'port must be 1-65535'),
     ({'host': [('a', 1, 2)]}, 'host tuple must be (name, port)'),
     ({'host': [5]}, 'host must be a name'),
-    ({'port': '2379'}, 'port must be an integer'),
+    ({'port': 'http'}, 'port must be an integer'),
+    ({'port': 0}, 'port must be 1-65535'),
     ({'timeout': 0}, 'timeout must be a positive number'),
     ({'timeout': (1, 2, 3)}, 'timeout must be seconds or a (connect, read) pair'),
     ({'allow_reconnect': 'no'}, 'allow_reconnect must be true or false'),
@@ -106,3 +108,7 @@ def test_host_forms(host, port, protocol, expected):
 def test_client_repr_has_no_password():
     cli = Client(username='root', password='s3cr3t-pw')
     assert 's3cr3t-pw' not in repr(cli)
+
+
+def test_port_as_a_string_of_digits_is_taken_as_pyetcd_takes_it():
+    assert Client(host='etcd1', port='4001').endpoints == ['http://etcd1:4001']

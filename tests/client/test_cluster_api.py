@@ -14,7 +14,7 @@ def test_versions(client, etcd_server):
 
 
 def test_health_members_leader_machines(client, etcd_server):
-    assert client.health() is True
+    assert client.health is True
     members = client.members()
     assert len(members) == 1
     assert members[0]['clientURLs'] == [etcd_server.url]
@@ -53,7 +53,7 @@ def test_cluster_view(etcd_cluster):
     stats = via_follower.stats_leader()
     assert stats.leader == cli.leader()['id']
     assert len(stats.followers) == 2
-    assert all(cli.health() for _attempt in range(3))
+    assert all(cli.health for _attempt in range(3))
 
 
 @pytest.mark.parametrize('attr', ['action', 'followers', 'id', 'leader', 'leaderInfo', 'name', 'node', 'prevNode',

@@ -23,8 +23,15 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
 )
 
 
+HEALTHY = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{"health":"true"}'
+
+
 class FakeServer:
-    """Answers every request on a loopback port with ``reply`` (raw bytes), then closes."""
+    """Answers every request on a loopback port with ``reply`` (raw bytes), then closes.
+
+    ``GET /health`` gets a healthy answer, as from a real member: the client asks for it
+    before its first write to a member, and these tests are about what comes after.
+    """
 
     def __init__(self, reply: bytes):
         self.reply = reply
@@ -50,6 +57,9 @@ class FakeServer:
                     if not chunk:
                         break
                     data += chunk
+                if data.startswith(b'GET /health '):
+                    conn.sendall(HEALTHY)
+                    continue
                 self.requests += 1
                 conn.sendall(self.reply)
 
@@ -146,7 +156,7 @@ def test_closed_without_answer_append_is_not_resent(fake, etcd35, key_prefix):
     cli = Client(host=[('127.0.0.1', silent.port), (etcd35.host, etcd35.port)], timeout=2)
     with pytest.raises(EtcdOutcomeUnknown) as err:
         cli.append(key_prefix + '/queue', 'job')
-    assert 'connection closed before the answer was complete' in str(err.value)
+    assert 'connection closed without an answer' in str(err.value)
     with pytest.raises(EtcdKeyNotFound):
         Client(host=(etcd35.host, etcd35.port)).read(key_prefix + '/queue')
 
@@ -169,14 +179,21 @@ class PipelineFake:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
-        for expect, answers in self.script:
-            try:
-                conn, _peer = self.sock.accept()
-            except OSError:
-                return
-            with conn:
+        script = iter(self.script)
+        for expect, answers in script:
+            while True:
+                try:
+                    conn, _peer = self.sock.accept()
+                except OSError:
+                    return
                 conn.settimeout(5)
-                data = b''
+                data = conn.recv(65536)
+                if not data.startswith(b'GET /health '):
+                    break
+                # The client's health check before its first write: answered, not scripted.
+                with conn:
+                    conn.sendall(HEALTHY)
+            with conn:
                 while data.count(b' HTTP/1.1\r\n') < expect:
                     chunk = conn.recv(65536)
                     if not chunk:

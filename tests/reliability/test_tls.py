@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 import uuid
 import warnings
 
@@ -131,6 +132,24 @@ def test_http_to_an_https_port_fails_without_a_false_answer(tls_server, pki, fig
     figures.add('tls/auth: cases checked')
 
 
+def test_http_to_an_https_port_names_it_and_a_write_moves_on(tls_server, etcd35, key_prefix, figures):
+    """A TLS listener closes a plaintext connection without a word and never applies the
+    request: the write is not "outcome unknown", the next member takes it, and the message
+    asks whether the port speaks https."""
+    tls_port = 'http://127.0.0.1:%d' % tls_server.port
+    alone = Client(host=tls_port, timeout=5)
+    with pytest.raises(EtcdConnectionFailed) as err:
+        alone.write(key_prefix + '/k', 'v')
+    assert not err.value.outcome_unknown and '(does this port speak https?)' in str(err.value), str(err.value)
+    both = Client(host=[tls_port, etcd35.url], timeout=5)
+    assert both.write(key_prefix + '/k', 'v').endpoint == etcd35.url
+    assert json.loads(urllib.request.urlopen(etcd35.url + '/v2/keys' + key_prefix + '/k', timeout=5).read())['node']['value'] == 'v'
+    with pytest.raises(EtcdBulkWriteFailed) as err:
+        Client(host=tls_port, timeout=5).write_many([(key_prefix + '/m', 'v')])
+    assert not err.value.outcome_unknown and 'does this port speak https?' in str(err.value)
+    figures.add('tls/auth: cases checked')
+
+
 def test_missing_certificate_file_is_a_clear_error(tls_server, pki, tmp_path, figures):
     missing = str(tmp_path / 'no-such-ca.pem')
     for option in ('ca_cert', 'cert', 'key'):
@@ -201,3 +220,5 @@ def test_playbook_with_validate_certs_false_warns(insecure_run):
     # Once from the module, once from the lookup, both with the same wording.
     assert flat.count('validate_certs=false: the TLS certificates of the etcd members are not verified, which is insecure') >= 2
     assert 'pyetcd.etcd.etcd lookup: validate_certs=false' in flat
+    # Said once through Ansible, not again by urllib3 on stderr for every request.
+    assert 'InsecureRequestWarning' not in output and 'Unverified HTTPS request' not in output
