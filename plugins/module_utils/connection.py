@@ -114,12 +114,13 @@ def client_kwargs(get_option: Callable[[str], Any]) -> Dict[str, Any]:
     if isinstance(hosts, str):
         hosts = [hosts]
     hosts = [h.strip() for h in hosts if h and h.strip()]
-    if not hosts:
-        hosts = [DEFAULT_HOST]
+    # An empty list (host: [], host: "", an empty inventory group) is passed on as it is: the
+    # client refuses it ("host names no etcd member") unless srv_domain finds the members.
+    # Only an unset host (None) means the default.
     return {
         # The client takes a single name or a list; a one-element list is still a list so
         # that the host forms ('name', 'name:port', 'scheme://name:port') are read the same way.
-        'host': hosts if len(hosts) > 1 else hosts[0],
+        'host': hosts if len(hosts) != 1 else hosts[0],
         'port': int(opt('port')),
         'srv_domain': opt('srv_domain') or None,
         'version_prefix': opt('version_prefix'),
@@ -141,22 +142,46 @@ def client_from_options(get_option: Callable[[str], Any]) -> 'Client':
     Nothing is sent to etcd here. Raises ``ClientException`` (from the client) for invalid
     arguments and ``RuntimeError`` when the client cannot be imported (``requests`` missing);
     callers check ``missing_requirement()`` first to give the proper message.
+
+    With ``validate_certs=false`` urllib3's own warning for these members is silenced: the
+    module or lookup says it once, through Ansible (:func:`insecure_warning`), instead of a
+    Python warning on stderr for every request.
     """
     if Client is None:
         raise RuntimeError(missing_requirement() or 'cannot import the etcd client')
-    return Client(**client_kwargs(get_option))
+    client = Client(**client_kwargs(get_option))
+    if get_option('validate_certs') is False:
+        _quiet_unverified_https(client.endpoints)
+    return client
 
 
-def insecure_warning(get_option: Callable[[str], Any]) -> Optional[str]:
+def _quiet_unverified_https(endpoints: Iterable[str]) -> None:
+    import warnings  # pylint: disable=import-outside-toplevel
+    try:
+        from urllib3.exceptions import InsecureRequestWarning  # pylint: disable=import-outside-toplevel
+    except ImportError:  # pragma: no cover - urllib3 comes with requests
+        return
+    for endpoint in endpoints:
+        if endpoint.startswith('https://'):
+            host = endpoint.split('://', 1)[1].rsplit(':', 1)[0].strip('[]')
+            # Only these hosts: other code in the same process keeps its warnings.
+            warnings.filterwarnings('ignore', message="Unverified HTTPS request is being made to host '%s'" % re.escape(host),
+                                    category=InsecureRequestWarning)
+
+
+def insecure_warning(get_option: Callable[[str], Any], client: Optional['Client'] = None) -> Optional[str]:
     """The warning to show when certificate checks are off, or ``None`` when they are on.
 
     Modules pass it to ``module.warn`` and the lookup to ``display.warning``, so both say the
-    same thing.
+    same thing. Given the ``client``, there is nothing to warn about when none of its members
+    speaks https.
     """
-    if get_option('validate_certs') is False:
-        return ('validate_certs=false: the TLS certificates of the etcd members are not verified, which is insecure '
-                '(anyone on the network path can impersonate etcd); give ca_cert instead')
-    return None
+    if get_option('validate_certs') is not False:
+        return None
+    if client is not None and not any(endpoint.startswith('https://') for endpoint in client.endpoints):
+        return None
+    return ('validate_certs=false: the TLS certificates of the etcd members are not verified, which is insecure '
+            '(anyone on the network path can impersonate etcd); give ca_cert instead')
 
 
 def missing_requirement() -> Optional[str]:
@@ -185,7 +210,7 @@ def client_from_module(module: Any) -> 'Client':
     except client_errors() as exc:
         module.fail_json(msg=describe_error(exc, hide=[module.params.get('password')]))
         raise  # unreachable: fail_json exits
-    warning = insecure_warning(module.params.get)
+    warning = insecure_warning(module.params.get, client)
     if warning:
         module.warn(warning)
     return client
@@ -286,18 +311,43 @@ def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable
         parts.append('on %s' % endpoint)
     prefix = ' '.join(parts)
     message = '%s: %s: %s' % (prefix, category, detail) if prefix else '%s: %s' % (category, detail)
-    return redact(message, hide)
+    return redact(message, hide, keep=[key, getattr(exc, 'key', None)])
 
 
-def redact(message: str, hide: Iterable[Optional[str]]) -> str:
-    """Replace every string of ``hide`` in ``message`` by ``********``.
+def redact(message: str, hide: Iterable[Optional[str]], keep: Iterable[Optional[str]] = ()) -> str:
+    """Replace every string of ``hide`` in ``message`` by ``********``, except inside ``keep``.
 
     etcd itself echoes values in some causes (a failed prevValue test says ``[a != b]``), so
-    a value marked sensitive must be scrubbed from the client's text too. Strings shorter
-    than three characters are only replaced as whole words, so that hiding ``1`` does not
-    blank out every index in the message.
+    a value marked sensitive must be scrubbed from the client's text too. ``keep`` names text
+    that is never masked, the key names of the message: a value ``ab`` must not turn the key
+    ``/app/ab/x`` into ``/app/********/x``. Strings shorter than three characters are only
+    replaced as whole words, so that hiding ``1`` does not blank out every index.
     """
-    for secret in sorted({str(s) for s in hide if s not in (None, '')}, key=len, reverse=True):
+    secrets = sorted({str(s) for s in hide if s not in (None, '')}, key=len, reverse=True)
+    if not secrets:
+        return message
+    kept = [(m.start(), m.end()) for k in {str(k) for k in keep if k not in (None, '')}
+            for m in re.finditer(re.escape(k), message)]
+    masked = [False] * len(message)
+    for secret in secrets:
+        # Short secrets only as whole words.
+        pattern = re.escape(secret) if len(secret) >= 3 else r'(?<!\w)%s(?!\w)' % re.escape(secret)
+        for match in re.finditer(pattern, message):
+            if not any(start <= match.start() and match.end() <= end for start, end in kept):
+                masked[match.start():match.end()] = [True] * (match.end() - match.start())
+    out = []
+    for position, char in enumerate(message):
+        if not masked[position]:
+            out.append(char)
+        elif position == 0 or not masked[position - 1]:
+            out.append('********')
+    return ''.join(out)
+    kept = sorted({str(k) for k in keep if k not in (None, '')}, key=len, reverse=True)
+    if kept:
+        # Split on the kept text, mask the pieces between, and put the kept text back.
+        pieces = re.split('(%s)' % '|'.join(re.escape(k) for k in kept), message)
+        return ''.join(piece if number % 2 else redact(piece, secrets) for number, piece in enumerate(pieces))
+    for secret in secrets:
         if len(secret) >= 3:
             message = message.replace(secret, '********')
         else:

@@ -97,7 +97,14 @@ def test_host_items_pass_through_and_blank_items_drop():
     kwargs = client_kwargs({'host': ['a', ' ', 'b:1', 'https://c:2']}.get)
     assert kwargs['host'] == ['a', 'b:1', 'https://c:2']
     assert client_kwargs({'host': 'single:9'}.get)['host'] == 'single:9'
-    assert client_kwargs({'host': []}.get)['host'] == '127.0.0.1'
+    assert client_kwargs({}.get)['host'] == '127.0.0.1'  # unset: the default member
+
+
+@pytest.mark.parametrize('hosts', [[], [''], ['', '  '], ''])
+def test_a_host_list_naming_no_member_is_refused_not_defaulted(hosts):
+    # An empty inventory group must not silently become 127.0.0.1:2379.
+    with pytest.raises(ClientException, match='host names no etcd member'):
+        client_from_options({'host': hosts}.get)
 
 
 def test_client_from_options_builds_the_endpoints():
@@ -159,7 +166,10 @@ def test_describe_error_hides_secrets():
 
 def test_redact_short_values_only_as_words():
     assert redact('index 1 of 12 [1 != 2]', ['1']) == 'index ******** of 12 [******** != 2]'
-    assert redact('abcabc', ['abc']) == '********' * 2
+    assert redact('abcabc', ['abc']) == '********'  # one mask for a run of hidden text
+    # Key names are kept whole: hiding a value never rewrites the key it is stored under.
+    assert redact('key /app/ab/x: [ab != cd]', ['ab'], keep=['/app/ab/x']) == 'key /app/ab/x: [******** != cd]'
+    assert redact('/app/ab/x [/app/ab/x-pw]', ['/app/ab/x-pw'], keep=['/app/ab/x']) == '/app/ab/x [********]'
     # Longer secrets first, so a secret containing another is hidden whole.
     assert redact('pw=longsecret', ['long', 'longsecret']) == 'pw=********'
 
