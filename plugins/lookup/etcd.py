@@ -197,6 +197,7 @@ _raw:
       type: str
 '''
 
+import difflib
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.errors import AnsibleLookupError
@@ -263,6 +264,7 @@ class LookupModule(LookupBase):
         ``wait``). Raises ``AnsibleLookupError`` for any failure; a missing key returns the
         ``default`` option instead when the caller gave one.
         """
+        self._refuse_unknown_keywords(kwargs)
         self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         password = self.get_option('password')
         problem = missing_requirement()
@@ -284,6 +286,31 @@ class LookupModule(LookupBase):
             return [reader.read(term) for term in _flatten(terms)]
         finally:
             client.close()
+
+    def _refuse_unknown_keywords(self, kwargs: Dict[str, Any]) -> None:
+        """Fail on a keyword that is no option, naming it (and the option it probably meant).
+
+        Ansible's option handling ignores keywords it does not know, so ``recursve=false`` or
+        ``defualt='x'`` would otherwise read with the defaults as if they had not been written.
+        Only the names are shown, never the values given.
+        """
+        known = sorted(name for name in self.option_definitions if not name.startswith('_'))
+        unknown = sorted(name for name in kwargs if name not in known)
+        if not unknown:
+            return
+        described = []
+        guessed = False
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            if close:
+                guessed = True
+                described.append('%s (did you mean %s?)' % (name, close[0]))
+            else:
+                described.append(name)
+        message = 'pyetcd.etcd.etcd lookup: unknown option%s %s' % ('s' if len(unknown) > 1 else '', ', '.join(described))
+        if not guessed or len(unknown) > 1:
+            message += '; the options are: %s' % ', '.join(known)
+        raise AnsibleLookupError(message)
 
     def _option_variables(self, variables: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """The variables that set options (pyetcd_host, ...), templated.
