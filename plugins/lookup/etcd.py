@@ -212,8 +212,11 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     missing_requirement,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    EtcdConnectionFailed,
     EtcdEventIndexCleared,
     EtcdKeyNotFound,
+    EtcdTLSError,
+    EtcdWatchTimedOut,
 )
 
 display = Display()
@@ -348,15 +351,14 @@ class _Reader:
         self.password = password
 
     def read(self, term: Any) -> Any:
-        """One GET (or long poll) for ``term``: the value or metadata, or the default."""
+        """One GET (or a wait for a change) for ``term``: the value or metadata, or the default."""
         if not isinstance(term, str):
             raise AnsibleLookupError('each term must be a key (a string), got %s %r'
                                      % (type(term).__name__, term))
         client = self.client
         try:
             if self.wait:
-                result = client.read(term, recursive=self.recursive, wait=True, wait_index=self.wait_index,
-                                     timeout=self.wait_timeout)
+                result = self._wait(term)
             else:
                 # sorted: a directory's dict keeps etcd's key order from one run to the next.
                 result = client.read(term, recursive=self.recursive, sorted=True, quorum=self.quorum)
@@ -366,11 +368,6 @@ class _Reader:
             raise AnsibleLookupError('key %s not found on %s (etcd index %s); give default=... '
                                      'to get a value for missing keys instead'
                                      % (term, exc.endpoint or client.current_endpoint, exc.index)) from None
-        except EtcdEventIndexCleared as exc:
-            raise AnsibleLookupError('cannot wait on key %s from wait_index %s: etcd on %s keeps '
-                                     'only the last 1000 changes (now at index %s); read the key with metadata=true and '
-                                     'wait from its etcd_index + 1'
-                                     % (term, self.wait_index, exc.endpoint or client.current_endpoint, exc.index)) from None
         except client_errors() as exc:
             raise AnsibleLookupError('reading key %s failed: %s'
                                      % (term, describe_error(exc, hide=[self.password]))) from None
@@ -385,3 +382,61 @@ class _Reader:
         data['etcd_index'] = result.x_etcd_index
         data['action'] = result.action
         return data
+
+    def _wait(self, term: str) -> Any:
+        """The first change of ``term`` from the wait index on, watched on a member that answers.
+
+        A watch alone cannot tell a quiet key from a member that stopped answering (etcd sends
+        nothing while a watch is idle, and a SIGSTOPped member accepts connections), so a normal
+        read, bounded by ``timeout`` and moving past members that do not answer, first puts the
+        client on a live member. Without ``wait_index`` the watch starts just after that read,
+        so a change between the read and the watch is not missed.
+        """
+        client = self.client
+        located, start = self._locate(term, 'before the wait')
+        if self.wait_index is not None:
+            start = self.wait_index
+        try:
+            return self._watch(term, start, self.wait_timeout)
+        except EtcdWatchTimedOut as exc:
+            watched = exc.endpoint or located
+        # Silence: a quiet key, or a member that stopped answering during the wait. Ask again.
+        answered, _index = self._locate(term, 'after %s gave no change within %gs' % (watched, self.wait_timeout))
+        if answered != watched:
+            # The watched member went silent and another one answered: it holds every change
+            # since start, and answers at once if there was one.
+            try:
+                return self._watch(term, start, client.timeout[1])
+            except EtcdWatchTimedOut:
+                raise AnsibleLookupError('waiting on key %s: timed out: no change within %gs (%s stopped answering '
+                                         'during the wait; %s has no change since index %s either)'
+                                         % (term, self.wait_timeout, watched, answered, start)) from None
+        raise AnsibleLookupError('waiting on key %s: timed out: no change within %gs on %s'
+                                 % (term, self.wait_timeout, watched))
+
+    def _locate(self, term: str, when: str):
+        """A normal (bounded) read of ``term``: the member that answered, and the index after its answer.
+
+        A missing key counts as an answer: the wait then sees the key being created.
+        """
+        try:
+            result = self.client.read(term)
+        except EtcdKeyNotFound as exc:
+            return exc.endpoint or self.client.current_endpoint, (exc.index + 1 if exc.index is not None else None)
+        except client_errors() as exc:
+            if isinstance(exc, EtcdConnectionFailed) and not isinstance(exc, EtcdTLSError):
+                raise AnsibleLookupError('waiting on key %s: the etcd member(s) did not answer %s: %s'
+                                         % (term, when, describe_error(exc, hide=[self.password]))) from None
+            raise
+        index = result.x_etcd_index
+        return result.endpoint or self.client.current_endpoint, (index + 1 if index is not None else None)
+
+    def _watch(self, term: str, start: Optional[int], timeout: float) -> Any:
+        """A long poll from event ``start`` on the member the client is on."""
+        try:
+            return self.client.read(term, recursive=self.recursive, wait=True, wait_index=start, timeout=timeout)
+        except EtcdEventIndexCleared as exc:
+            raise AnsibleLookupError('cannot wait on key %s from index %s: etcd on %s keeps only the last 1000 '
+                                     'changes (now at index %s); read the key with metadata=true and wait from its '
+                                     'etcd_index + 1'
+                                     % (term, start, exc.endpoint or self.client.current_endpoint, exc.index)) from None
