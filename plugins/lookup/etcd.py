@@ -19,6 +19,7 @@ description:
     permissions or a server without the v2 API never produce an empty result.
   - All terms of one call share one connection to etcd.
   - Can wait for a key to change (O(wait)), so a play can block until another host publishes it.
+  - A keyword that is not an option (a misspelt V(recursve=false)) is an error naming it.
 options:
   _terms:
     description:
@@ -62,10 +63,17 @@ options:
       - Wait until the key (with O(recursive=true), anything below it) changes, and return the
         node as it is after that change. A deletion or expiry returns V(null) as the value
         (O(metadata=true) shows the action).
-      - Without O(wait_index), only changes after the request count. To also catch a change that
+      - The lookup first reads the key normally (bounded by O(timeout), moving past members that
+        do not answer as O(allow_reconnect) allows) and then watches on the member that answered,
+        so a member that accepts connections but never answers is not mistaken for a key that did
+        not change.
+      - Without O(wait_index), the changes after that first read count. To also catch a change that
         happened since an earlier read, give O(wait_index) as the RV(_raw[].etcd_index) of that
-        read plus one.
-      - Fails when nothing changes within O(wait_timeout) seconds.
+        read plus one. To wait for the change after one returned by O(wait), give the
+        RV(_raw[].modified_index) of that result plus one.
+      - Fails with "no change within N s" when nothing changes within O(wait_timeout) seconds. When
+        the watched member stops answering during the wait, another member is asked for the
+        changes since the start; when no member answers, the error says so and names them.
     type: bool
     default: false
     version_added: 0.1.0
@@ -74,11 +82,15 @@ options:
       - With O(wait=true), return the first change at or after this etcd index, even if it
         happened before the request. etcd keeps the last 1000 changes only; an older index fails
         with a message saying so.
+      - After a plain read use its RV(_raw[].etcd_index) plus one; after a result of O(wait), its
+        RV(_raw[].modified_index) plus one.
     type: int
     version_added: 0.1.0
   wait_timeout:
     description:
       - With O(wait=true), seconds to wait for a change of each term before failing.
+      - The read that finds a member before the watch, and the check after a silent watch, are
+        bounded by O(timeout) per member on top of this.
     type: float
     default: 60
     version_added: 0.1.0
@@ -128,6 +140,16 @@ EXAMPLES = r'''
 - name: Block until the primary publishes its address (at most five minutes)
   ansible.builtin.set_fact:
     primary_address: "{{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, wait_timeout=300) }}"
+
+- name: Wait for a change of the primary, with its indexes
+  ansible.builtin.set_fact:
+    first_change: "{{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, metadata=true) }}"
+
+- name: Wait for the change after that one (modified_index + 1, so none is skipped)
+  ansible.builtin.set_fact:
+    second_change: >-
+      {{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, metadata=true,
+                wait_index=first_change.modified_index + 1) }}
 
 - name: A TLS cluster with client certificates, given in the call
   ansible.builtin.debug:
@@ -179,7 +201,10 @@ _raw:
       description: etcd index at which the node was created.
       type: int
     modified_index:
-      description: etcd index of the last change of the node.
+      description:
+        - etcd index of the last change of the node.
+        - After O(wait), the index of the change returned. To wait for the change after it, use
+          O(wait_index) with this value plus one.
       type: int
     ttl:
       description: Seconds left before the node expires, V(null) if it never expires.
@@ -189,8 +214,12 @@ _raw:
       type: str
     etcd_index:
       description:
-        - Index of the etcd store when it answered. To wait for the next change after this read,
-          use O(wait_index) with this value plus one.
+        - Index of the etcd store when it answered (X-Etcd-Index). After a plain read, use
+          O(wait_index) with this value plus one to wait for the next change after the read.
+        - After O(wait), this is the store's index when the watch started, not the index of the
+          change returned. It is before that change when the watch waited for it (a wait from it returns
+          the same change again), and past it when O(wait_index) was in the past (a wait from it skips
+          the changes in between). Chain waits with RV(_raw[].modified_index) plus one instead.
       type: int
     action:
       description: What produced the node, V(get) for a plain read; after O(wait), the change (V(set), V(delete), V(expire), ...).
