@@ -19,6 +19,7 @@ description:
     permissions or a server without the v2 API never produce an empty result.
   - All terms of one call share one connection to etcd.
   - Can wait for a key to change (O(wait)), so a play can block until another host publishes it.
+  - A keyword that is not an option (a misspelt V(recursve=false)) is an error naming it.
 options:
   _terms:
     description:
@@ -62,10 +63,17 @@ options:
       - Wait until the key (with O(recursive=true), anything below it) changes, and return the
         node as it is after that change. A deletion or expiry returns V(null) as the value
         (O(metadata=true) shows the action).
-      - Without O(wait_index), only changes after the request count. To also catch a change that
+      - The lookup first reads the key normally (bounded by O(timeout), moving past members that
+        do not answer as O(allow_reconnect) allows) and then watches on the member that answered,
+        so a member that accepts connections but never answers is not mistaken for a key that did
+        not change.
+      - Without O(wait_index), the changes after that first read count. To also catch a change that
         happened since an earlier read, give O(wait_index) as the RV(_raw[].etcd_index) of that
-        read plus one.
-      - Fails when nothing changes within O(wait_timeout) seconds.
+        read plus one. To wait for the change after one returned by O(wait), give the
+        RV(_raw[].modified_index) of that result plus one.
+      - Fails with "no change within N s" when nothing changes within O(wait_timeout) seconds. When
+        the watched member stops answering during the wait, another member is asked for the
+        changes since the start; when no member answers, the error says so and names them.
     type: bool
     default: false
     version_added: 0.1.0
@@ -74,11 +82,15 @@ options:
       - With O(wait=true), return the first change at or after this etcd index, even if it
         happened before the request. etcd keeps the last 1000 changes only; an older index fails
         with a message saying so.
+      - After a plain read use its RV(_raw[].etcd_index) plus one; after a result of O(wait), its
+        RV(_raw[].modified_index) plus one.
     type: int
     version_added: 0.1.0
   wait_timeout:
     description:
       - With O(wait=true), seconds to wait for a change of each term before failing.
+      - The read that finds a member before the watch, and the check after a silent watch, are
+        bounded by O(timeout) per member on top of this.
     type: float
     default: 60
     version_added: 0.1.0
@@ -128,6 +140,16 @@ EXAMPLES = r'''
 - name: Block until the primary publishes its address (at most five minutes)
   ansible.builtin.set_fact:
     primary_address: "{{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, wait_timeout=300) }}"
+
+- name: Wait for a change of the primary, with its indexes
+  ansible.builtin.set_fact:
+    first_change: "{{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, metadata=true) }}"
+
+- name: Wait for the change after that one (modified_index + 1, so none is skipped)
+  ansible.builtin.set_fact:
+    second_change: >-
+      {{ lookup('pyetcd.etcd.etcd', '/cluster/primary', wait=true, metadata=true,
+                wait_index=first_change.modified_index + 1) }}
 
 - name: A TLS cluster with client certificates, given in the call
   ansible.builtin.debug:
@@ -179,7 +201,10 @@ _raw:
       description: etcd index at which the node was created.
       type: int
     modified_index:
-      description: etcd index of the last change of the node.
+      description:
+        - etcd index of the last change of the node.
+        - After O(wait), the index of the change returned. To wait for the change after it, use
+          O(wait_index) with this value plus one.
       type: int
     ttl:
       description: Seconds left before the node expires, V(null) if it never expires.
@@ -189,14 +214,19 @@ _raw:
       type: str
     etcd_index:
       description:
-        - Index of the etcd store when it answered. To wait for the next change after this read,
-          use O(wait_index) with this value plus one.
+        - Index of the etcd store when it answered (X-Etcd-Index). After a plain read, use
+          O(wait_index) with this value plus one to wait for the next change after the read.
+        - After O(wait), this is the store's index when the watch started, not the index of the
+          change returned. It is before that change when the watch waited for it (a wait from it returns
+          the same change again), and past it when O(wait_index) was in the past (a wait from it skips
+          the changes in between). Chain waits with RV(_raw[].modified_index) plus one instead.
       type: int
     action:
       description: What produced the node, V(get) for a plain read; after O(wait), the change (V(set), V(delete), V(expire), ...).
       type: str
 '''
 
+import difflib
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.errors import AnsibleLookupError
@@ -211,8 +241,11 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     missing_requirement,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    EtcdConnectionFailed,
     EtcdEventIndexCleared,
     EtcdKeyNotFound,
+    EtcdTLSError,
+    EtcdWatchTimedOut,
 )
 
 display = Display()
@@ -263,6 +296,7 @@ class LookupModule(LookupBase):
         ``wait``). Raises ``AnsibleLookupError`` for any failure; a missing key returns the
         ``default`` option instead when the caller gave one.
         """
+        self._refuse_unknown_keywords(kwargs)
         self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         password = self.get_option('password')
         problem = missing_requirement()
@@ -284,6 +318,31 @@ class LookupModule(LookupBase):
             return [reader.read(term) for term in _flatten(terms)]
         finally:
             client.close()
+
+    def _refuse_unknown_keywords(self, kwargs: Dict[str, Any]) -> None:
+        """Fail on a keyword that is no option, naming it (and the option it probably meant).
+
+        Ansible's option handling ignores keywords it does not know, so ``recursve=false`` or
+        ``defualt='x'`` would otherwise read with the defaults as if they had not been written.
+        Only the names are shown, never the values given.
+        """
+        known = sorted(name for name in self.option_definitions if not name.startswith('_'))
+        unknown = sorted(name for name in kwargs if name not in known)
+        if not unknown:
+            return
+        described = []
+        guessed = False
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            if close:
+                guessed = True
+                described.append('%s (did you mean %s?)' % (name, close[0]))
+            else:
+                described.append(name)
+        message = 'pyetcd.etcd.etcd lookup: unknown option%s %s' % ('s' if len(unknown) > 1 else '', ', '.join(described))
+        if not guessed or len(unknown) > 1:
+            message += '; the options are: %s' % ', '.join(known)
+        raise AnsibleLookupError(message)
 
     def _option_variables(self, variables: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """The variables that set options (pyetcd_host, ...), templated.
@@ -321,15 +380,14 @@ class _Reader:
         self.password = password
 
     def read(self, term: Any) -> Any:
-        """One GET (or long poll) for ``term``: the value or metadata, or the default."""
+        """One GET (or a wait for a change) for ``term``: the value or metadata, or the default."""
         if not isinstance(term, str):
             raise AnsibleLookupError('each term must be a key (a string), got %s %r'
                                      % (type(term).__name__, term))
         client = self.client
         try:
             if self.wait:
-                result = client.read(term, recursive=self.recursive, wait=True, wait_index=self.wait_index,
-                                     timeout=self.wait_timeout)
+                result = self._wait(term)
             else:
                 # sorted: a directory's dict keeps etcd's key order from one run to the next.
                 result = client.read(term, recursive=self.recursive, sorted=True, quorum=self.quorum)
@@ -339,11 +397,6 @@ class _Reader:
             raise AnsibleLookupError('key %s not found on %s (etcd index %s); give default=... '
                                      'to get a value for missing keys instead'
                                      % (term, exc.endpoint or client.current_endpoint, exc.index)) from None
-        except EtcdEventIndexCleared as exc:
-            raise AnsibleLookupError('cannot wait on key %s from wait_index %s: etcd on %s keeps '
-                                     'only the last 1000 changes (now at index %s); read the key with metadata=true and '
-                                     'wait from its etcd_index + 1'
-                                     % (term, self.wait_index, exc.endpoint or client.current_endpoint, exc.index)) from None
         except client_errors() as exc:
             raise AnsibleLookupError('reading key %s failed: %s'
                                      % (term, describe_error(exc, hide=[self.password]))) from None
@@ -358,3 +411,61 @@ class _Reader:
         data['etcd_index'] = result.x_etcd_index
         data['action'] = result.action
         return data
+
+    def _wait(self, term: str) -> Any:
+        """The first change of ``term`` from the wait index on, watched on a member that answers.
+
+        A watch alone cannot tell a quiet key from a member that stopped answering (etcd sends
+        nothing while a watch is idle, and a SIGSTOPped member accepts connections), so a normal
+        read, bounded by ``timeout`` and moving past members that do not answer, first puts the
+        client on a live member. Without ``wait_index`` the watch starts just after that read,
+        so a change between the read and the watch is not missed.
+        """
+        client = self.client
+        located, start = self._locate(term, 'before the wait')
+        if self.wait_index is not None:
+            start = self.wait_index
+        try:
+            return self._watch(term, start, self.wait_timeout)
+        except EtcdWatchTimedOut as exc:
+            watched = exc.endpoint or located
+        # Silence: a quiet key, or a member that stopped answering during the wait. Ask again.
+        answered, _index = self._locate(term, 'after %s gave no change within %gs' % (watched, self.wait_timeout))
+        if answered != watched:
+            # The watched member went silent and another one answered: it holds every change
+            # since start, and answers at once if there was one.
+            try:
+                return self._watch(term, start, client.timeout[1])
+            except EtcdWatchTimedOut:
+                raise AnsibleLookupError('waiting on key %s: timed out: no change within %gs (%s stopped answering '
+                                         'during the wait; %s has no change since index %s either)'
+                                         % (term, self.wait_timeout, watched, answered, start)) from None
+        raise AnsibleLookupError('waiting on key %s: timed out: no change within %gs on %s'
+                                 % (term, self.wait_timeout, watched))
+
+    def _locate(self, term: str, when: str):
+        """A normal (bounded) read of ``term``: the member that answered, and the index after its answer.
+
+        A missing key counts as an answer: the wait then sees the key being created.
+        """
+        try:
+            result = self.client.read(term)
+        except EtcdKeyNotFound as exc:
+            return exc.endpoint or self.client.current_endpoint, (exc.index + 1 if exc.index is not None else None)
+        except client_errors() as exc:
+            if isinstance(exc, EtcdConnectionFailed) and not isinstance(exc, EtcdTLSError):
+                raise AnsibleLookupError('waiting on key %s: the etcd member(s) did not answer %s: %s'
+                                         % (term, when, describe_error(exc, hide=[self.password]))) from None
+            raise
+        index = result.x_etcd_index
+        return result.endpoint or self.client.current_endpoint, (index + 1 if index is not None else None)
+
+    def _watch(self, term: str, start: Optional[int], timeout: float) -> Any:
+        """A long poll from event ``start`` on the member the client is on."""
+        try:
+            return self.client.read(term, recursive=self.recursive, wait=True, wait_index=start, timeout=timeout)
+        except EtcdEventIndexCleared as exc:
+            raise AnsibleLookupError('cannot wait on key %s from index %s: etcd on %s keeps only the last 1000 '
+                                     'changes (now at index %s); read the key with metadata=true and wait from its '
+                                     'etcd_index + 1'
+                                     % (term, start, exc.endpoint or self.client.current_endpoint, exc.index)) from None
