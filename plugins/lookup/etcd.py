@@ -308,7 +308,7 @@ class LookupModule(LookupBase):
             client = client_from_options(self.get_option)
         except client_errors() as exc:
             raise AnsibleLookupError('etcd connection options: %s' % describe_error(exc, hide=[password])) from None
-        warning = insecure_warning(self.get_option)
+        warning = insecure_warning(self.get_option, client)
         if warning:
             display.warning('pyetcd.etcd.etcd lookup: ' + warning)
 

@@ -499,11 +499,21 @@ class Client:
         pool_timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
         errors = urllib3.exceptions
         reopened = 0
-        while position < len(order):
+        while True:
+            if position >= len(order):
+                if leader_tries >= self.leader_retries or \
+                        not any(reason.startswith(_UNHEALTHY) for _base, reason in attempts):
+                    raise self._unreachable(attempts, tls_failures, subject)
+                # The members that answered said they cannot serve, most often for the moment
+                # of a leader election: nothing was sent; wait and ask again.
+                leader_tries += 1
+                time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
+                order, position, attempts, tls_failures = self._member_order(), 0, [], 0
+                continue
             index = order[position]
             base = self._endpoints[index]
             if needs_confirmation and index not in self._confirmed:
-                refusal = self._confirm(index)
+                refusal = self._confirm(index, healthy=not watch)
                 if refusal is not None:
                     attempts.append((base, refusal[0]))
                     tls_failures += refusal[1]
@@ -572,7 +582,6 @@ class Client:
                 time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
                 continue
             return answer
-        raise self._unreachable(attempts, tls_failures, subject)
 
     def _member_order(self) -> List[int]:
         """Indexes of the members to try, the current one first (only it without allow_reconnect)."""
@@ -587,12 +596,14 @@ class Client:
             with self._lock:
                 self._current = index
 
-    def _confirm(self, index: int) -> Optional[Tuple[str, bool]]:
+    def _confirm(self, index: int, healthy: bool = True) -> Optional[Tuple[str, bool]]:
         """Ask the member at ``index`` for ``/health``, bounded by the client's timeout.
 
         Returns None when it answered (it is then confirmed), or ``(what happened, TLS?)`` when
-        it did not, or said it is unhealthy: such a member gets no write. Costs one round trip
-        per member and client; a frozen member costs one timeout.
+        it did not or, with ``healthy``, said it is unhealthy (no leader, no quorum, an alarm):
+        such a member gets no write. Costs one round trip per member and client; a frozen
+        member costs one timeout. A watch needs only an answer (``healthy=False``): a member
+        without a leader still delivers the events once one is elected.
         """
         try:
             answer = self._send('GET', '/health', None, retry_safe=True, subject='/health', only=index)
@@ -603,7 +614,7 @@ class Client:
                 # It took the connection but did not answer: say the write never went there.
                 reason += ' (to a health check; nothing was sent to it that changes data)'
             return reason, isinstance(exc, EtcdTLSError)
-        if _says_unhealthy(answer.text):
+        if healthy and _says_unhealthy(answer.text):
             self._move_past(index)
             return _UNHEALTHY + ' (/health answered HTTP %d: %.80s)' % (answer.status, answer.text.strip()), False
         return None
