@@ -232,9 +232,10 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     describe_error,
     redact,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, flatten_content, normalize_path
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, check_ttl, flatten_content, normalize_path
 from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
     DEFAULT_CONCURRENCY,
+    DirNotEmpty,
     DirWriteError,
     content_secrets,
     dir_result,
@@ -268,8 +269,12 @@ def main() -> None:
         misplaced = present_only_options(params)
         if misplaced:
             module.fail_json(msg='%s: %s' % (path, misplaced), path=path, **extra)
+        # Refuse bad options before connecting: the message is about the task, not etcd.
+        check_ttl(params['ttl'], path)
+        if params['concurrency'] < 1:
+            module.fail_json(msg='concurrency must be at least 1, got %d (1 sends one write at a time)'
+                             % params['concurrency'], path=path, **extra)
         if params['content'] is not None:
-            # Refuse bad content before connecting: the message is about the task, not etcd.
             flatten_content(params['content'], path)
     except DirPlanError as exc:
         module.fail_json(msg=str(exc), **extra)
@@ -283,11 +288,18 @@ def main() -> None:
                                  concurrency=params['concurrency'])
     except DirPlanError as exc:
         module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), path=path, **extra)
+    except DirNotEmpty as exc:
+        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), changed=exc.done > 0, path=path,
+                         writes=exc.done, **extra)
     except DirWriteError as exc:
         module.fail_json(msg='%s (%s)' % (describe_error(exc.cause, key=exc.operation.key, hide=hide), exc.progress),
                          changed=exc.done > 0, path=path, writes=exc.done, **extra)
     except client_errors() as exc:
         module.fail_json(msg=describe_error(exc, key=path, hide=hide), path=path, **extra)
+    if outcome.kept:
+        module.warn('purge kept %d director%s that etcd found not empty, holding nodes the read did not list '
+                    '(hidden ones, whose names start with "_", or ones written after the read): %s'
+                    % (len(outcome.kept), 'y' if len(outcome.kept) == 1 else 'ies', ', '.join(outcome.kept)))
     module.exit_json(**dir_result(outcome, diff=module._diff, sensitive=params['sensitive']), **extra)  # pylint: disable=protected-access
 
 
