@@ -23,7 +23,16 @@ Rules decided here (and documented in the module):
 * A key where a directory is wanted, or a directory where a key is wanted, is replaced only
   when ``purge`` is true (purge means "make it exactly this"); otherwise the plan fails and
   names every such conflict.
-* ``ttl`` applies to the directory at ``path`` only. Given, the TTL is set when the directory
+* ``purge`` deletes only what the read listed: each key read, on the index read, then each
+  directory, deepest first, with a plain ``dir=true`` delete, which etcd refuses for a directory
+  that is not empty. A directory holding hidden nodes (never listed) or nodes written after the
+  read therefore stays; the executor keeps it and reports it (:meth:`DirPlan.keep`).
+* ``state=absent`` without ``recursive`` sends the same plain ``dir=true`` delete, so etcd
+  itself refuses a directory that holds anything, listed or not. With ``recursive`` it is one
+  recursive delete: etcd removes everything below the path, hidden nodes and nodes written after
+  the read included, but only what the read listed can be reported as deleted.
+* ``ttl`` is a whole number of seconds, at least 1 (:func:`check_ttl`). It applies to the
+  directory at ``path`` only. Given, the TTL is set when the directory
   has none or would expire later than ``ttl`` seconds from now, and an existing shorter
   countdown is left alone (resetting it would make every run a change): etcd_key's rule.
   Omitted, an existing TTL is left alone, unlike etcd_key: etcd 3.5's v2 store refuses every
@@ -39,8 +48,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 MKDIR = 'mkdir'          # PUT dir=true (with ttl when given)
 SET_DIR_TTL = 'dir_ttl'  # PUT dir=true prevExist=true ttl=N on an existing directory
 SET = 'set'              # PUT value=... (etcd creates missing parent directories itself)
-DELETE = 'delete'        # DELETE of one key
-RMDIR = 'rmdir'          # DELETE dir=true recursive=true of a directory and all below it
+DELETE = 'delete'        # DELETE prevIndex=N of one key read at index N
+RMDIR = 'rmdir'          # DELETE dir=true of one directory: etcd refuses it (108) unless it is empty
+RMTREE = 'rmtree'        # DELETE dir=true recursive=true: the directory and all below it, hidden nodes too
 
 HIDDEN_VALUE = '<hidden>'
 
@@ -74,6 +84,11 @@ class DirPlan:
     phase touch disjoint keys and may run concurrently. ``created``/``updated``/``deleted``
     are absolute paths of every node (key or directory) that appears, changes value or
     disappears, sorted. ``before``/``after`` are nested dicts of the tree under ``path``.
+
+    ``prune`` is True when the RMDIR operations empty out a purge: a directory etcd refuses to
+    delete because it is not empty is then kept (:meth:`keep`) instead of failing the run.
+    ``replaced`` lists the directories that must go because a key takes their place; one of
+    those that etcd keeps fails the run. ``kept`` lists the directories that stayed.
     """
 
     path: str
@@ -88,6 +103,29 @@ class DirPlan:
     exists_after: bool = True
     ttl_before: Optional[int] = None
     ttl_after: Optional[int] = None
+    prune: bool = False
+    replaced: List[str] = field(default_factory=list)
+    kept: List[str] = field(default_factory=list)
+
+    def keep(self, directory: str) -> None:
+        """Record that ``directory`` (absolute) stayed: etcd found it not empty.
+
+        It leaves ``deleted`` and comes back into ``after`` as a directory (what is in it was
+        not read, so it is shown empty); the keys read below it stay deleted.
+        """
+        if directory in self.kept:
+            return
+        self.kept.append(directory)
+        self.kept.sort()
+        if directory in self.deleted:
+            self.deleted.remove(directory)
+        rel = _rel(self.path, directory)
+        parent = self.after
+        for part in rel.split('/') if rel else ():
+            child = parent.get(part)
+            if not isinstance(child, dict):
+                child = parent[part] = {}
+            parent = child
 
     @property
     def operations(self) -> List[Operation]:
@@ -108,6 +146,24 @@ class DirPlan:
             'before_header': '%s (a key)' % self.path if self.path_was_key else _header(self.path, self.existed, self.ttl_before),
             'after_header': _header(self.path, self.exists_after, self.ttl_after),
         }
+
+
+# --------------------------------------------------------------------------- options
+
+def check_ttl(ttl: Any, path: str) -> Optional[int]:
+    """``ttl`` when it is None or a whole number >= 1; otherwise :class:`DirPlanError`.
+
+    etcd takes ``ttl=0`` as "expire now" (the tree would vanish on every run) and answers a
+    negative one with an error only after the read: both are refused before anything is sent.
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        raise DirPlanError('ttl must be a whole number of seconds, got %r (directory %s)' % (ttl, path))
+    if ttl < 1:
+        raise DirPlanError('ttl must be at least 1 second, got %d (directory %s); omit ttl for a directory '
+                           'that never expires' % (ttl, path))
+    return ttl
 
 
 # --------------------------------------------------------------------------- paths
@@ -295,8 +351,9 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
     path = normalize_path(path)
     if purge and content is None:
         raise DirPlanError('purge on %s needs content: give content ({} to empty the directory)' % path)
+    ttl = check_ttl(ttl, path)
     wanted = flatten_content(content, path) if content is not None else {}
-    plan = DirPlan(path=path)
+    plan = DirPlan(path=path, prune=True)
     plan.existed = current is not None
     first: List[Operation] = []
     deletes: List[Operation] = []
@@ -348,14 +405,20 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
     removed = set(conflicts)
     if purge:
         removed.update(rel for rel in have if rel not in wanted)
+    # Only what was read goes, one node at a time: the keys on the index read, then the
+    # directories deepest first with a delete etcd refuses when a directory is not empty (etcd
+    # takes no index condition on a directory). A recursive delete would also take hidden nodes
+    # and nodes written after the read.
     tops = _top_level(removed)
-    for rel in sorted(tops):
-        if have[rel] is None:
-            # etcd takes no condition on a directory delete.
-            deletes.append(Operation(RMDIR, _join(path, rel)))
-        else:
-            deletes.append(Operation(DELETE, _join(path, rel), prev_index=indexes.get(rel)))
     gone = {rel for rel in have if rel in tops or _inside(rel, tops)}
+    deletes.extend(Operation(DELETE, _join(path, rel), prev_index=indexes.get(rel))
+                   for rel in gone if have[rel] is not None)
+    by_depth: Dict[int, List[Operation]] = {}
+    for rel in gone:
+        if have[rel] is None:
+            by_depth.setdefault(rel.count('/'), []).append(Operation(RMDIR, _join(path, rel)))
+    rmdirs = [by_depth[depth] for depth in sorted(by_depth, reverse=True)]
+    plan.replaced = sorted(_join(path, rel) for rel in conflicts if have[rel] is None)
     plan.deleted.extend(_join(path, rel) for rel in gone)
 
     # Nodes to write: missing or changed keys, and the empty directories no write below creates.
@@ -378,8 +441,9 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
     after.update(wanted)
     plan.after = nest(after)
     # Deletes first: a key at path (or below) replaced by a directory must be gone before the
-    # directory is made; the operations within each phase touch disjoint keys.
-    plan.phases = [sorted(phase, key=_op_key) for phase in (deletes, first, writes) if phase]
+    # directory is made, and a directory only empties once what was below it is gone. The
+    # operations within each phase touch disjoint keys.
+    plan.phases = [sorted(phase, key=_op_key) for phase in [deletes] + rmdirs + [first, writes] if phase]
     plan.created.sort()
     plan.updated.sort()
     plan.deleted.sort()
@@ -387,10 +451,12 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
 
 
 def plan_absent(path: str, current: Any, recursive: bool = False) -> DirPlan:
-    """Plan ``state=absent`` for ``path``: nothing when missing, else one (recursive) rmdir.
+    """Plan ``state=absent`` for ``path``: nothing when missing, else one delete.
 
-    Refuses a key at ``path`` (use etcd_key), the root directory, and a non-empty directory
-    without ``recursive``.
+    Without ``recursive`` that is an RMDIR, which etcd refuses when the directory holds
+    anything (hidden nodes the read could not list, or nodes written after it); with it an
+    RMTREE. Refuses a key at ``path`` (use etcd_key), the root directory, and a directory the
+    read shows not empty without ``recursive``.
     """
     path = normalize_path(path)
     plan = DirPlan(path=path, exists_after=False)
@@ -407,7 +473,7 @@ def plan_absent(path: str, current: Any, recursive: bool = False) -> DirPlan:
     if have and not recursive:
         raise DirPlanError('%s is not empty (%d nodes below it): set recursive: true to remove it with its content'
                            % (path, len(have)))
-    plan.phases = [[Operation(RMDIR, path)]]
+    plan.phases = [[Operation(RMTREE if recursive else RMDIR, path)]]
     plan.deleted = sorted([path] + [_join(path, rel) for rel in have])
     return plan
 

@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.pyetcd.etcd.plugins.module_utils.client import normalize_key
 from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
 from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import (
-    DELETE, MKDIR, RMDIR, SET, SET_DIR_TTL, DirPlan, Operation, content_value, flatten_content, mask_tree,
-    normalize_path, plan_absent, plan_present,
+    DELETE, MKDIR, RMDIR, RMTREE, SET, SET_DIR_TTL, DirPlan, Operation, check_ttl, content_value, flatten_content,
+    mask_tree, normalize_path, plan_absent, plan_present,
 )
 
 DEFAULT_CONCURRENCY = 8
@@ -46,17 +46,45 @@ class DirWriteError(Exception):
                 % (self.operation.action, self.operation.key, self.done, self.total))
 
 
+class DirNotEmpty(DirWriteError):
+    """etcd refused to delete a directory that had to go, because it is not empty.
+
+    Raised for ``state=absent`` without ``recursive``, and for a purge that replaces a directory
+    by a key. What is in the directory was not listed by the read: hidden nodes (names starting
+    with ``_``) or nodes written after it. ``str()`` is one line starting with the path.
+    """
+
+    def __init__(self, operation: Operation, cause: BaseException, done: int, total: int, advice: str):
+        self.advice = advice
+        super().__init__(operation, cause, done, total)
+        self.args = ('%s is not empty: etcd refused to delete it because it holds nodes the read did not list '
+                     '(hidden ones, whose names start with "_", or ones written after the read); %s%s'
+                     % (operation.key, advice, '' if not done else '; %d of %d writes were applied' % (done, total)),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 @dataclass
 class DirOutcome:
-    """What ensure_dir planned and, unless in check mode, did."""
+    """What ensure_dir planned and, unless in check mode, did.
+
+    ``writes`` counts the writes etcd applied. A purge can leave directories etcd found not
+    empty (``kept``), so a run whose only planned writes were such deletes changes nothing.
+    """
 
     plan: DirPlan
     writes: int = 0
     results: List[Any] = field(default_factory=list)
+    executed: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.plan.changed
+        return self.writes > 0 if self.executed else self.plan.changed
+
+    @property
+    def kept(self) -> List[str]:
+        return self.plan.kept
 
 
 def _write_errors() -> tuple:
@@ -80,7 +108,8 @@ def request_for(op: Operation) -> Optional[Tuple[str, str, Dict[str, str]]]:
     ``Client.send``/``Client.send_many``; None for SET_DIR_TTL, which needs a read first.
 
     SET: PUT value with prevExist=false (new key) or prevIndex (changed key). MKDIR: PUT
-    dir=true prevExist=false [ttl]. DELETE: DELETE prevIndex. RMDIR: DELETE dir=true
+    dir=true prevExist=false [ttl]. DELETE: DELETE prevIndex. RMDIR: DELETE dir=true, which
+    etcd refuses (108) for a directory that is not empty. RMTREE: DELETE dir=true
     recursive=true.
     """
     if op.action == SET:
@@ -94,6 +123,8 @@ def request_for(op: Operation) -> Optional[Tuple[str, str, Dict[str, str]]]:
     if op.action == DELETE:
         return 'DELETE', op.key, {'prevIndex': str(op.prev_index)}
     if op.action == RMDIR:
+        return 'DELETE', op.key, {'dir': 'true'}
+    if op.action == RMTREE:
         return 'DELETE', op.key, {'dir': 'true', 'recursive': 'true'}
     if op.action == SET_DIR_TTL:
         return None
@@ -110,42 +141,82 @@ def send(client: Any, op: Operation) -> Any:
 
 
 def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) -> List[Any]:
-    """Send the plan's operations phase by phase; returns the results in plan order.
+    """Send the plan's operations phase by phase; returns the results of the applied writes.
 
     Within a phase the requests go out together through ``client.send_many`` on up to
     ``concurrency`` connections (``concurrency=1``: one request at a time); a phase with a
     single request uses the client's keep-alive connection. After the first failure no new
     request is started (those already sent are answered) and :class:`DirWriteError` is raised
     with the number of writes that were applied.
+
+    An RMDIR that etcd refuses because the directory is not empty is not a failure in a purge
+    (``plan.prune``): the directory is kept (:meth:`DirPlan.keep`), so are the directories
+    above it without a request, and the rest of the phase is sent. It is a failure,
+    :class:`DirNotEmpty`, for ``state=absent`` and for a directory a key was to replace.
     """
     total = len(plan.operations)
     results: List[Any] = []
     for phase in plan.phases:
-        requests = [(op, request_for(op)) for op in phase]
-        batch = [(op, request) for op, request in requests if request is not None]
-        single = [op for op, request in requests if request is None]
-        if len(batch) > 1:
-            results.extend(_send_phase(client, batch, concurrency, len(results), total))
-        else:
-            single = [op for op, _request in batch] + single
-        for op in single:
-            try:
-                results.append(send(client, op))
-            except _write_errors() as exc:
-                raise DirWriteError(op, exc, len(results), total) from exc
+        _check_replaced(plan, len(results), total)
+        todo = []
+        for op in phase:
+            if op.action == RMDIR and any(kept.startswith(op.key + '/') for kept in plan.kept):
+                plan.keep(op.key)  # it holds a kept directory: etcd would refuse it as well
+            else:
+                todo.append(op)
+        while todo:
+            todo = _send_phase(client, plan, todo, concurrency, results, total)
     return results
 
 
-def _send_phase(client: Any, batch: List[Tuple[Operation, Tuple[str, str, Dict[str, str]]]], concurrency: int,
-                done_before: int, total: int) -> List[Any]:
+def _send_phase(client: Any, plan: DirPlan, todo: List[Operation], concurrency: int, results: List[Any],
+                total: int) -> List[Operation]:
+    """Send ``todo`` (one phase), appending applied results; returns the operations still to send.
+
+    Those are the ones not started because etcd refused a directory a purge may keep: the
+    pipeline stops at the first refusal, so the rest goes out again.
+    """
+    requests = [request_for(op) for op in todo]
+    if len(todo) == 1 or None in requests:
+        for op in todo:
+            try:
+                results.append(send(client, op))
+            except etcd_exc.EtcdDirNotEmpty as exc:
+                _refused(plan, op, exc, len(results), total)
+            except _write_errors() as exc:
+                raise DirWriteError(op, exc, len(results), total) from exc
+        return []
     try:
-        return client.send_many([request for _op, request in batch], concurrency=concurrency,
-                                pipeline=1 if concurrency == 1 else 16)
+        results.extend(client.send_many(requests, concurrency=concurrency, pipeline=1 if concurrency == 1 else 16))
+        return []
     except etcd_exc.EtcdBulkWriteFailed as exc:
-        done = sum(1 for result in exc.results if result is not None)
-        key, cause = exc.failures[0]
-        by_key = {normalize_key(op.key): op for op, _request in batch}
-        raise DirWriteError(by_key[key], cause, done_before + done, total) from cause
+        results.extend(result for result in exc.results if result is not None)
+        by_key = {normalize_key(op.key): op for op in todo}
+        for key, cause in exc.failures:
+            if not isinstance(cause, etcd_exc.EtcdDirNotEmpty):
+                raise DirWriteError(by_key[key], cause, len(results), total) from cause
+        for key, cause in exc.failures:
+            _refused(plan, by_key[key], cause, len(results), total)
+        return [by_key[key] for key in exc.not_sent]
+
+
+def _refused(plan: DirPlan, op: Operation, cause: BaseException, done: int, total: int) -> None:
+    """etcd answered "directory not empty" to ``op``: keep the directory, or fail."""
+    if op.action == RMDIR and plan.prune:
+        plan.keep(op.key)
+        return
+    if op.action == RMDIR:
+        raise DirNotEmpty(op, cause, done, total, 'set recursive: true to remove it with everything in it') from cause
+    raise DirWriteError(op, cause, done, total) from cause
+
+
+def _check_replaced(plan: DirPlan, done: int, total: int) -> None:
+    """Stop before the writes when a directory that a key was to replace has been kept."""
+    for directory in plan.replaced:
+        if directory in plan.kept:
+            op = next(op for op in plan.operations if op.key == directory and op.action == RMDIR)
+            raise DirNotEmpty(op, etcd_exc.EtcdDirNotEmpty('directory not empty', key=directory), done, total,
+                              'it was not replaced by a key; remove what is in it, then run again')
 
 
 def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional[Dict[str, Any]] = None,
@@ -156,9 +227,11 @@ def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional
     Raises DirPlanError for content or state that cannot be planned, DirWriteError when a
     write fails, and the client's exceptions when the read fails.
     """
-    if content is not None and state == 'present':
-        # Refuse bad content before talking to etcd at all.
-        flatten_content(content, normalize_path(path))
+    if state == 'present':
+        # Refuse bad content and a bad ttl before talking to etcd at all.
+        check_ttl(ttl, normalize_path(path))
+        if content is not None:
+            flatten_content(content, normalize_path(path))
     current = read_tree(client, path)
     if state == 'absent':
         plan = plan_absent(path, current, recursive=recursive)
@@ -167,6 +240,7 @@ def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional
     outcome = DirOutcome(plan)
     if check_mode or not plan.changed:
         return outcome
+    outcome.executed = True
     outcome.results = execute(client, plan, concurrency)
     outcome.writes = len(outcome.results)
     return outcome
@@ -176,11 +250,12 @@ def dir_result(outcome: DirOutcome, diff: bool = False, sensitive: bool = False)
     """The module's return values (see RETURN of etcd_dir)."""
     plan = outcome.plan
     result: Dict[str, Any] = {
-        'changed': plan.changed,
+        'changed': outcome.changed,
         'path': plan.path,
         'created': plan.created,
         'updated': plan.updated,
         'deleted': plan.deleted,
+        'kept': plan.kept,
         'writes': outcome.writes,
         'planned_writes': len(plan.operations),
     }

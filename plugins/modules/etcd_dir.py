@@ -22,6 +22,10 @@ description:
   - New keys are written with C(prevExist=false) and changed or purged keys with the
     C(modifiedIndex) that was read, so a key another writer changed after the read is not
     overwritten; the task then fails naming that key.
+  - Directories are deleted without C(recursive) (except with O(state=absent) and O(recursive=true)),
+    so etcd itself refuses to delete a directory that is not empty. That way nothing the read did not list
+    is deleted, neither hidden nodes (names starting with V(_)), which etcd never lists,
+    nor nodes another writer added after the read.
 author:
   - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -29,7 +33,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reads the directory and reports what would be created, updated and deleted; nothing is written.
+    description:
+      - Reads the directory and reports what would be created, updated and deleted; nothing is written.
+      - The read cannot see hidden nodes, so check mode cannot predict that a directory holding only
+        hidden nodes would be kept (see O(purge)) or refused (see O(recursive)).
   diff_mode:
     support: full
     description:
@@ -78,23 +85,35 @@ options:
     description:
       - Delete every key and directory below O(path) that is not in O(content), so the directory
         holds exactly O(content). Requires O(content); V({}) empties the directory.
-      - Hidden nodes (names starting with V(_)) are not listed by etcd, so they are never purged.
+      - Only what the read listed is deleted. Each key is deleted on the C(modifiedIndex) that was read;
+        then each directory, deepest first, with a delete that etcd refuses when the directory is not empty.
+      - Hidden nodes (names starting with V(_)) are not listed by etcd, so they are never purged, and
+        neither are nodes written by someone else after the read. A directory that still holds such
+        nodes is kept with them (and so are the directories above it); it is listed in RV(kept),
+        not in RV(deleted), and the task warns about it. Keeping a directory is not a failure.
       - Also allows replacing a key by a directory (or a directory by a key) where O(content)
         wants the other kind, including a key at O(path) itself. Without O(purge) such a conflict
-        fails the task and names every conflicting node; nothing is written.
+        fails the task and names every conflicting node; nothing is written. When a directory that a
+        key is to replace is kept (it is not empty after its listed content was deleted), the task
+        fails saying so before any key is written.
     type: bool
     default: false
     version_added: 0.1.0
   recursive:
     description:
-      - With O(state=absent), remove the directory together with everything below it.
-      - Without it, a directory that is not empty is not removed and the task fails.
+      - With O(state=absent), remove the directory together with everything below it, in one
+        recursive delete. etcd then also removes what the read could not list (hidden nodes, whose
+        names start with V(_), and nodes written after the read); RV(deleted) lists only what the read listed.
+      - Without it, the directory is deleted only if it is empty. The task fails, saying that O(path) is
+        not empty, when the read lists something below it, and when etcd refuses the delete because the
+        directory holds hidden nodes or gained a node after the read; nothing is deleted then.
     type: bool
     default: false
     version_added: 0.1.0
   ttl:
     description:
       - Seconds after which etcd deletes the directory (and everything below it). Must be at least V(1).
+        Zero, which etcd takes as "expire now", and negative numbers are refused before connecting.
       - A new directory is created with this TTL. An existing directory that already expires within
         O(ttl) seconds is left alone, so a re-run does not push the expiry forward and reports no change
         (the rule of M(pyetcd.etcd.etcd_key)); one that expires later, or never, gets the TTL set.
@@ -118,6 +137,7 @@ options:
     description:
       - How many connections carry the writes when many keys change; on each, up to 16 writes are sent
         before their answers are read (HTTP pipelining). V(1) sends the writes one after another.
+        Must be at least V(1).
       - The writes of one step touch distinct keys, so their order does not matter. Deletions always come
         before the writes that replace them.
     type: int
@@ -127,6 +147,9 @@ notes:
   - etcd's v2 API has no transactions. If a write fails part way, the writes before it stay
     applied; the task fails, says how many were done, and a re-run completes the rest.
   - The TTLs of keys below O(path) are not managed. A key rewritten because its value changed loses its TTL.
+  - etcd takes no index condition on a directory delete, and deletes a key given as a directory.
+    A directory that another writer replaces by a key between the read and the delete is therefore
+    lost with that key; every other change made after the read is kept.
 seealso:
   - module: pyetcd.etcd.etcd_key
   - module: pyetcd.etcd.etcd_cas
@@ -172,7 +195,12 @@ EXAMPLES = r'''
     path: /sessions/deploy
     ttl: 600
 
-- name: Remove a directory and everything below it
+- name: Remove a directory only if it is empty (etcd refuses otherwise, hidden nodes included)
+  pyetcd.etcd.etcd_dir:
+    path: /config/unused
+    state: absent
+
+- name: Remove a directory and everything below it, hidden nodes too
   pyetcd.etcd.etcd_dir:
     path: /config/legacy
     state: absent
@@ -202,14 +230,28 @@ updated:
   sample: [/config/app/port]
 deleted:
   description:
-    - Every key and directory that existed and does not exist after the task (or would not, in check mode),
-      including everything below a removed directory. Sorted.
+    - Every key and directory the read listed that the task deleted (or would delete, in check mode). Sorted.
+    - Directories in RV(kept) are not listed. After a recursive delete (O(state=absent), O(recursive=true)),
+      hidden nodes and nodes written after the read are gone too but not listed, since the read could not see them.
   returned: always
   type: list
   elements: str
   sample: [/config/app/legacy, /config/app/old, /config/app/old/flag]
+kept:
+  description:
+    - Directories that O(purge) was to delete but etcd refused to, because they were not empty after
+      their listed content was deleted, because they hold hidden nodes or nodes written after the read. They
+      stay, with what is in them, and appear as empty directories in the diff after. Sorted.
+    - Always empty in check mode, which cannot see hidden nodes.
+  returned: always
+  type: list
+  elements: str
+  sample: [/config/app/old]
 writes:
-  description: Number of write requests sent. V(0) in check mode and when nothing changed.
+  description:
+    - Number of write requests etcd applied. V(0) in check mode and when nothing changed.
+    - A directory delete that etcd refused (see RV(kept)) is not counted; a task whose only writes were refused
+      reports no change.
   returned: always
   type: int
   sample: 3
@@ -232,9 +274,10 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     describe_error,
     redact,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, flatten_content, normalize_path
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, check_ttl, flatten_content, normalize_path
 from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
     DEFAULT_CONCURRENCY,
+    DirNotEmpty,
     DirWriteError,
     content_secrets,
     dir_result,
@@ -268,8 +311,12 @@ def main() -> None:
         misplaced = present_only_options(params)
         if misplaced:
             module.fail_json(msg='%s: %s' % (path, misplaced), path=path, **extra)
+        # Refuse bad options before connecting: the message is about the task, not etcd.
+        check_ttl(params['ttl'], path)
+        if params['concurrency'] < 1:
+            module.fail_json(msg='concurrency must be at least 1, got %d (1 sends one write at a time)'
+                             % params['concurrency'], path=path, **extra)
         if params['content'] is not None:
-            # Refuse bad content before connecting: the message is about the task, not etcd.
             flatten_content(params['content'], path)
     except DirPlanError as exc:
         module.fail_json(msg=str(exc), **extra)
@@ -283,11 +330,18 @@ def main() -> None:
                                  concurrency=params['concurrency'])
     except DirPlanError as exc:
         module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), path=path, **extra)
+    except DirNotEmpty as exc:
+        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), changed=exc.done > 0, path=path,
+                         writes=exc.done, **extra)
     except DirWriteError as exc:
         module.fail_json(msg='%s (%s)' % (describe_error(exc.cause, key=exc.operation.key, hide=hide), exc.progress),
                          changed=exc.done > 0, path=path, writes=exc.done, **extra)
     except client_errors() as exc:
         module.fail_json(msg=describe_error(exc, key=path, hide=hide), path=path, **extra)
+    if outcome.kept:
+        module.warn('purge kept %d director%s that etcd found not empty, holding nodes the read did not list '
+                    '(hidden ones, whose names start with "_", or ones written after the read): %s'
+                    % (len(outcome.kept), 'y' if len(outcome.kept) == 1 else 'ies', ', '.join(outcome.kept)))
     module.exit_json(**dir_result(outcome, diff=module._diff, sensitive=params['sensitive']), **extra)  # pylint: disable=protected-access
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, plan_present
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import DirWriteError, ensure_dir, execute, read_tree
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, plan_absent, plan_present
+from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
+    DirNotEmpty, DirWriteError, ensure_dir, execute, read_tree,
+)
 from tests.modules.etcd_store_stats import StoreDelta
 from tests.modules.module_process import run_module
 
@@ -30,6 +32,17 @@ def raw_tree(server, path):
 
 def raw_node(server, path):
     return requests.get(server.url + '/v2/keys' + requests.utils.quote(path, safe='/'), timeout=5).json().get('node')
+
+
+def raw_put(server, path, value):
+    """Write a key with plain HTTP, behind the back of the code under test."""
+    answer = requests.put(server.url + '/v2/keys' + requests.utils.quote(path, safe='/'), data={'value': value}, timeout=5)
+    assert answer.status_code in (200, 201), answer.text
+
+
+def raw_exists(server, path):
+    """True when a node (hidden ones included: they are read by name) exists at ``path``."""
+    return requests.get(server.url + '/v2/keys' + requests.utils.quote(path, safe='/'), timeout=5).status_code == 200
 
 
 CONTENT = {'port': 8080, 'debug': False, 'name': 'app one', 'db': {'host': 'db1', 'opts': {}}}
@@ -95,6 +108,95 @@ def test_absent(client, etcd_server, key_prefix):
     assert key_prefix + '/db/host' in outcome.plan.deleted
     assert raw_tree(etcd_server, key_prefix) is None
     assert not ensure_dir(client, key_prefix, state='absent', recursive=True).changed
+
+
+def test_absent_without_recursive_keeps_a_directory_that_holds_only_hidden_keys(client, etcd_server, key_prefix):
+    # etcd does not list "_" nodes, so the read sees an empty directory; etcd itself must refuse.
+    raw_put(etcd_server, key_prefix + '/_lease', 'held')
+    with pytest.raises(DirNotEmpty, match='^%s is not empty' % key_prefix):
+        ensure_dir(client, key_prefix, state='absent')
+    assert raw_exists(etcd_server, key_prefix + '/_lease')
+    assert raw_node(etcd_server, key_prefix + '/_lease')['value'] == 'held'
+
+
+def test_absent_without_recursive_keeps_a_child_written_after_the_read(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix)
+    plan = plan_absent(key_prefix, read_tree(client, key_prefix))
+    raw_put(etcd_server, key_prefix + '/late', 'arrived')
+    with pytest.raises(DirNotEmpty, match='^%s is not empty' % key_prefix):
+        execute(client, plan)
+    assert raw_tree(etcd_server, key_prefix) == {'late': 'arrived'}
+
+
+def test_absent_with_recursive_removes_hidden_keys_too(client, etcd_server, key_prefix):
+    raw_put(etcd_server, key_prefix + '/_lease', 'held')
+    raw_put(etcd_server, key_prefix + '/k', 'v')
+    outcome = ensure_dir(client, key_prefix, state='absent', recursive=True)
+    # Only what the read listed is reported; the hidden key goes with the tree as documented.
+    assert outcome.plan.deleted == [key_prefix, key_prefix + '/k']
+    assert not raw_exists(etcd_server, key_prefix + '/_lease') and raw_tree(etcd_server, key_prefix) is None
+
+
+def test_purge_keeps_hidden_keys_and_the_directories_holding_them(client, etcd_server, key_prefix):
+    raw_put(etcd_server, key_prefix + '/keep', '1')
+    raw_put(etcd_server, key_prefix + '/old/_lease', 'held')
+    raw_put(etcd_server, key_prefix + '/old/k', 'v')
+    raw_put(etcd_server, key_prefix + '/old/deep/er/k', 'v')
+    raw_put(etcd_server, key_prefix + '/gone/sub/k', 'v')
+    outcome = ensure_dir(client, key_prefix, content={'keep': '1'}, purge=True)
+    assert raw_node(etcd_server, key_prefix + '/old/_lease')['value'] == 'held'
+    assert raw_tree(etcd_server, key_prefix) == {'keep': '1', 'old': {}}
+    assert outcome.plan.deleted == sorted(key_prefix + p for p in (
+        '/old/k', '/old/deep', '/old/deep/er', '/old/deep/er/k', '/gone', '/gone/sub', '/gone/sub/k'))
+    assert outcome.kept == [key_prefix + '/old']
+    assert outcome.plan.after == {'keep': '1', 'old': {}}
+    # Nothing left that etcd would let go: a re-run deletes nothing and reports no change.
+    again = ensure_dir(client, key_prefix, content={'keep': '1'}, purge=True)
+    assert not again.changed and again.writes == 0 and again.kept == [key_prefix + '/old']
+    assert raw_node(etcd_server, key_prefix + '/old/_lease')['value'] == 'held'
+
+
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_purge_sends_the_rest_of_a_pipelined_phase_after_a_directory_is_kept(client, etcd_server, key_prefix,
+                                                                             concurrency):
+    for number in range(40):
+        requests.put(etcd_server.url + '/v2/keys%s/d%02d' % (key_prefix, number), data={'dir': 'true'}, timeout=5)
+    raw_put(etcd_server, key_prefix + '/d05/_lease', 'held')
+    outcome = ensure_dir(client, key_prefix, content={}, purge=True, concurrency=concurrency)
+    assert raw_tree(etcd_server, key_prefix) == {'d05': {}}
+    assert raw_node(etcd_server, key_prefix + '/d05/_lease')['value'] == 'held'
+    assert outcome.kept == [key_prefix + '/d05'] and outcome.writes == 39 and outcome.changed
+    assert outcome.plan.deleted == ['%s/d%02d' % (key_prefix, n) for n in range(40) if n != 5]
+
+
+def test_purge_keeps_a_key_written_into_a_purged_directory_after_the_read(client, etcd_server, key_prefix):
+    ensure_dir(client, key_prefix, content={'keep': '1', 'old': {'a': '1', 'sub': {'b': '2'}}, 'other': {'c': '3'}})
+    plan = plan_present(key_prefix, read_tree(client, key_prefix), {'keep': '1'}, purge=True)
+    raw_put(etcd_server, key_prefix + '/old/sub/late', 'arrived')
+    results = execute(client, plan)
+    assert raw_tree(etcd_server, key_prefix) == {'keep': '1', 'old': {'sub': {'late': 'arrived'}}}
+    # The directory holding the late key and its parent are kept, and not reported deleted.
+    assert plan.kept == [key_prefix + '/old', key_prefix + '/old/sub']
+    assert plan.deleted == sorted(key_prefix + p for p in ('/old/a', '/old/sub/b', '/other', '/other/c'))
+    assert len(results) == 4
+
+
+def test_purge_replacing_a_directory_that_is_not_empty_fails_naming_it(client, etcd_server, key_prefix):
+    raw_put(etcd_server, key_prefix + '/sub/_lease', 'held')
+    raw_put(etcd_server, key_prefix + '/sub/k', 'v')
+    with pytest.raises(DirNotEmpty, match='^%s/sub is not empty' % key_prefix):
+        ensure_dir(client, key_prefix, content={'sub': 'flat'}, purge=True)
+    assert raw_node(etcd_server, key_prefix + '/sub/_lease')['value'] == 'held'
+    assert raw_node(etcd_server, key_prefix + '/sub')['dir']
+
+
+@pytest.mark.parametrize('ttl', [0, -1])
+def test_a_ttl_below_one_is_refused_before_anything_is_sent(client, etcd_server, key_prefix, ttl):
+    with StoreDelta(etcd_server.url) as delta:
+        with pytest.raises(DirPlanError, match='ttl must be at least 1'):
+            ensure_dir(client, key_prefix, content={'a': '1'}, ttl=ttl)
+    assert (delta.reads, delta.writes) == (0, 0)
+    assert raw_tree(etcd_server, key_prefix) is None
 
 
 def test_awkward_names_and_values_round_trip(client, etcd_server, key_prefix):
@@ -226,6 +328,9 @@ def test_module_sensitive_hides_values_everywhere(etcd_server, key_prefix):
     ({'state': 'absent', 'content': {}}, '{p}: content only apply to state=present'),
     ({'recursive': True}, '{p}: recursive only applies to state=absent'),
     ({'purge': True}, 'purge is True but all of the following are missing: content'),
+    ({'ttl': 0}, 'ttl must be at least 1 second, got 0 (directory {p})'),
+    ({'ttl': -1}, 'ttl must be at least 1 second, got -1 (directory {p})'),
+    ({'concurrency': 0}, 'concurrency must be at least 1, got 0'),
 ])
 def test_module_refuses_bad_options_before_connecting(key_prefix, args, message):
     # Port 1 on loopback refuses connections: these must fail before any connection attempt.
@@ -248,3 +353,25 @@ def test_module_conflict_message(etcd_server, key_prefix):
     assert result['failed']
     assert result['msg'] == ('content of {p} conflicts with what is there: {p}/a (key, wanted directory); '
                              'set purge: true to replace them (etcd at {u})').format(p=key_prefix, u=etcd_server.url)
+
+
+def test_module_absent_refuses_a_directory_etcd_finds_not_empty(etcd_server, key_prefix):
+    raw_put(etcd_server, key_prefix + '/_lease', 'held')
+    result = run_module('etcd_dir', {'host': [etcd_server.url], 'path': key_prefix, 'state': 'absent'})
+    assert result['failed'] and not result.get('changed')
+    assert result['msg'].startswith('%s is not empty' % key_prefix) and '\n' not in result['msg']
+    assert raw_node(etcd_server, key_prefix + '/_lease')['value'] == 'held'
+
+
+def test_module_purge_reports_the_directories_it_kept(etcd_server, key_prefix):
+    raw_put(etcd_server, key_prefix + '/old/_lease', 'held')
+    raw_put(etcd_server, key_prefix + '/old/k', 'v')
+    args = {'host': [etcd_server.url], 'path': key_prefix, 'content': {}, 'purge': True}
+    result = run_module('etcd_dir', args, diff=True)
+    assert result['changed'] and result['writes'] == 1
+    assert result['deleted'] == [key_prefix + '/old/k'] and result['kept'] == [key_prefix + '/old']
+    assert result['diff']['after'] == {'old': {}}
+    # ansible-core 2.19 returns warnings as structured events: look for the text anywhere in them.
+    assert 'purge kept 1 directory' in str(result['warnings']) and key_prefix + '/old' in str(result['warnings'])
+    assert raw_node(etcd_server, key_prefix + '/old/_lease')['value'] == 'held'
+    assert raw_tree(etcd_server, key_prefix) == {'old': {}}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import (
-    DELETE, MKDIR, RMDIR, SET, SET_DIR_TTL, DirPlanError, Operation, content_value, flatten_content,
-    flatten_node, normalize_path, plan_absent, plan_present,
+    DELETE, MKDIR, RMDIR, RMTREE, SET, SET_DIR_TTL, DirPlanError, Operation, check_ttl, content_value,
+    flatten_content, flatten_node, normalize_path, plan_absent, plan_present,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import ResponseNode
 
@@ -144,17 +144,38 @@ def test_changed_and_new_keys_without_purge_leave_extras_alone():
     assert plan.after['a'] == '1' and plan.after['sub'] == {'x': 'x', 'y': 'y'}
 
 
-def test_purge_deletes_extras_with_one_operation_per_removed_subtree():
+def test_purge_deletes_each_key_read_then_each_directory_without_recursive():
     plan = plan_present('/app', APP, {'a': '1'}, purge=True)
-    assert plan.phases == [[Operation(DELETE, '/app/b', prev_index=5), Operation(RMDIR, '/app/empty'), Operation(RMDIR, '/app/sub')]]
+    # The keys on the index read first, then the directories, which etcd refuses unless empty.
+    assert plan.phases == [[Operation(DELETE, '/app/b', prev_index=5), Operation(DELETE, '/app/sub/x', prev_index=5)],
+                           [Operation(RMDIR, '/app/empty'), Operation(RMDIR, '/app/sub')]]
     assert plan.deleted == ['/app/b', '/app/empty', '/app/sub', '/app/sub/x']
     assert plan.after == {'a': '1'}
+    assert plan.prune and plan.replaced == []
+
+
+def test_purge_deletes_directories_deepest_first_one_depth_per_phase():
+    current = node(dirn('/app', dirn('/app/d', dirn('/app/d/e', dirn('/app/d/e/f', key('/app/d/e/f/k', 'v')))),
+                        dirn('/app/g')))
+    plan = plan_present('/app', current, {}, purge=True)
+    assert plan.phases == [[Operation(DELETE, '/app/d/e/f/k', prev_index=5)],
+                           [Operation(RMDIR, '/app/d/e/f')], [Operation(RMDIR, '/app/d/e')],
+                           [Operation(RMDIR, '/app/d'), Operation(RMDIR, '/app/g')]]
 
 
 def test_purge_with_empty_content_empties_the_directory():
     plan = plan_present('/app', APP, {}, purge=True)
-    assert {op.key for op in plan.operations} == {'/app/a', '/app/b', '/app/sub', '/app/empty'}
+    assert {op.key for op in plan.operations} == {'/app/a', '/app/b', '/app/sub', '/app/sub/x', '/app/empty'}
+    assert all(op.action in (DELETE, RMDIR) for op in plan.operations)
     assert plan.after == {}
+
+
+def test_a_kept_directory_leaves_deleted_and_returns_to_after():
+    plan = plan_present('/app', APP, {'a': '1'}, purge=True)
+    plan.keep('/app/sub')
+    assert plan.kept == ['/app/sub']
+    assert plan.deleted == ['/app/b', '/app/empty', '/app/sub/x']
+    assert plan.after == {'a': '1', 'sub': {}}
 
 
 def test_purge_without_content_is_refused():
@@ -174,10 +195,12 @@ def test_key_where_a_directory_is_wanted_fails_without_purge():
 def test_kind_conflicts_are_replaced_with_purge_deletes_first():
     plan = plan_present('/app', APP, {'a': {'inner': 'v'}, 'b': 'old', 'sub': 'flat', 'empty': {}}, purge=True)
     assert plan.phases == [
-        [Operation(DELETE, '/app/a', prev_index=5), Operation(RMDIR, '/app/sub')],
+        [Operation(DELETE, '/app/a', prev_index=5), Operation(DELETE, '/app/sub/x', prev_index=5)],
+        [Operation(RMDIR, '/app/sub')],
         [Operation(SET, '/app/a/inner', 'v', create=True), Operation(SET, '/app/sub', 'flat', create=True)],
     ]
     assert plan.deleted == ['/app/a', '/app/sub', '/app/sub/x']
+    assert plan.replaced == ['/app/sub']
     # Replaced nodes reappear with the other kind: they count as created, not updated.
     assert plan.created == ['/app/a', '/app/a/inner', '/app/sub']
     assert plan.updated == []
@@ -240,17 +263,18 @@ def test_absent_missing_is_nothing():
     assert not plan.changed and plan.deleted == []
 
 
-def test_absent_empty_directory_is_one_rmdir():
+def test_absent_empty_directory_is_one_rmdir_that_etcd_refuses_when_not_empty():
     plan = plan_absent('/app', node(dirn('/app')))
     assert plan.operations == [Operation(RMDIR, '/app')]
     assert plan.deleted == ['/app']
+    assert not plan.prune
 
 
 def test_absent_non_empty_needs_recursive():
     with pytest.raises(DirPlanError, match=r'/app is not empty \(5 nodes below it\): set recursive: true'):
         plan_absent('/app', APP)
     plan = plan_absent('/app', APP, recursive=True)
-    assert plan.operations == [Operation(RMDIR, '/app')]
+    assert plan.operations == [Operation(RMTREE, '/app')]
     assert '/app/sub/x' in plan.deleted and plan.after == {}
 
 
@@ -259,3 +283,17 @@ def test_absent_refuses_a_key_and_the_root():
         plan_absent('/app', node(key('/app', 'v')))
     with pytest.raises(DirPlanError, match='root directory'):
         plan_absent('/', node({'dir': True}), recursive=True)
+
+
+@pytest.mark.parametrize('ttl', [0, -1, -600])
+def test_a_ttl_below_one_is_refused_naming_the_option(ttl):
+    with pytest.raises(DirPlanError, match=r'^ttl must be at least 1 second, got %d \(directory /app\)' % ttl):
+        plan_present('/app', None, {'a': '1'}, ttl=ttl)
+    with pytest.raises(DirPlanError, match='^ttl must be at least 1 second'):
+        check_ttl(ttl, '/app')
+
+
+def test_ttl_must_be_a_whole_number():
+    with pytest.raises(DirPlanError, match='^ttl must be a whole number of seconds'):
+        check_ttl(True, '/app')
+    assert check_ttl(1, '/app') == 1 and check_ttl(None, '/app') is None
