@@ -35,6 +35,7 @@ else:
 try:
     from ansible_collections.pyetcd.etcd.plugins.module_utils.client import Client
     from ansible_collections.pyetcd.etcd.plugins.module_utils import exceptions as etcd_exc
+    from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import TIMEOUTS
 except ImportError:
     Client = None  # type: ignore[assignment,misc]
     etcd_exc = None  # type: ignore[assignment]
@@ -279,16 +280,11 @@ def error_category(exc: BaseException) -> str:
     return 'error'
 
 
-_TIMEOUT_WORDS = re.compile(r'no (connection|answer) within|timed out|timeout', re.I)
-
-
 def _looks_like_timeout(exc: BaseException) -> bool:
     # A connection failure is a timeout only when every member timed out; a mix of refused
-    # and silent members is "unreachable".
-    reasons = [str(reason) for _endpoint, reason in (getattr(exc, 'attempts', None) or [])]
-    if not reasons:
-        return bool(_TIMEOUT_WORDS.search(str(exc)))
-    return all(_TIMEOUT_WORDS.search(reason) for reason in reasons)
+    # and silent members is "unreachable". The transport records the kind of each failure.
+    attempts = getattr(exc, 'attempts', None) or []
+    return bool(attempts) and all(getattr(attempt, 'kind', None) in TIMEOUTS for attempt in attempts)
 
 
 def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable[Optional[str]] = ()) -> str:

@@ -13,6 +13,53 @@ from __future__ import annotations
 
 from typing import Optional
 
+__all__ = [
+    'ClientException',
+    'EtcdException',
+    'EtcdKeyNotFound',
+    'EtcdTestFailed',
+    'EtcdNotFile',
+    'EtcdNoMorePeer',
+    'EtcdNotDir',
+    'EtcdNodeExist',
+    'EtcdKeyIsPreserved',
+    'EtcdRootROnly',
+    'EtcdDirNotEmpty',
+    'EtcdExistingPeerAddr',
+    'EtcdUnauthorized',
+    'EtcdValueRequired',
+    'EtcdPrevValueRequired',
+    'EtcdTTLNaN',
+    'EtcdIndexNaN',
+    'EtcdValueOrTTLRequired',
+    'EtcdTimeoutNaN',
+    'EtcdNameRequired',
+    'EtcdIndexOrValueRequired',
+    'EtcdIndexValueMutex',
+    'EtcdInvalidField',
+    'EtcdInvalidForm',
+    'EtcdRefreshValue',
+    'EtcdRefreshTTLRequired',
+    'EtcdRaftInternal',
+    'EtcdLeaderElect',
+    'EtcdWatcherCleared',
+    'EtcdEventIndexCleared',
+    'EtcdStandbyInternal',
+    'EtcdInvalidActiveSize',
+    'EtcdInvalidRemoveDelay',
+    'EtcdClientInternal',
+    'EtcdConnectionFailed',
+    'EtcdTLSError',
+    'EtcdOutcomeUnknown',
+    'EtcdBulkWriteFailed',
+    'EtcdWatchTimedOut',
+    'EtcdV2NotEnabled',
+    'EtcdInvalidResponse',
+    'EtcdEmptyResponse',
+    'ERROR_CODES',
+    'exception_for',
+]
+
 
 class ClientException(Exception):
     """The client was called wrongly (bad argument type or value); nothing was sent."""

@@ -9,6 +9,10 @@ gives the client, the result classes and every exception, as the pyetcd package 
 from __future__ import annotations
 
 # pylint: disable=unused-import,wildcard-import,unused-wildcard-import
-from ansible_collections.pyetcd.etcd.plugins.module_utils.client import Client, normalize_key  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils import exceptions as _exceptions
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.args import normalize_key  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.client import Client  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.result import EtcdResult, ResponseNode  # noqa: F401
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import *  # noqa: F401,F403
-from ansible_collections.pyetcd.etcd.plugins.module_utils.result import EtcdResult, ResponseNode  # noqa: F401
+
+__all__ = ['Client', 'normalize_key', 'EtcdResult', 'ResponseNode'] + list(_exceptions.__all__)

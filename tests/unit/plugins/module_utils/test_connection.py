@@ -5,6 +5,12 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils import connection
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    REFUSED,
+    Attempt,
+)
 from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     CONNECTION_ARGUMENT_SPEC,
     ENV_VARS,
@@ -123,10 +129,12 @@ def test_client_from_options_reports_bad_arguments():
 
 @pytest.mark.parametrize('exc,category', [
     (EtcdConnectionFailed(None, [('http://a:1', 'connection refused')]), 'unreachable'),
-    (EtcdConnectionFailed(None, [('http://a:1', 'no answer within 1s'), ('http://b:1', 'no connection within 1s')]),
-     'timed out'),
-    (EtcdConnectionFailed(None, [('http://a:1', 'no answer within 1s'), ('http://b:1', 'connection refused')]),
-     'unreachable'),
+    # The kind of each failure travels with it (the text is for people, never parsed back).
+    (EtcdConnectionFailed(None, [Attempt('http://a:1', 'no answer within 1s', READ_TIMEOUT),
+                                 Attempt('http://b:1', 'no connection within 1s', CONNECT_TIMEOUT)]), 'timed out'),
+    (EtcdConnectionFailed(None, [Attempt('http://a:1', 'no answer within 1s', READ_TIMEOUT),
+                                 Attempt('http://b:1', 'connection refused', REFUSED)]), 'unreachable'),
+    (EtcdConnectionFailed(None, [('http://a:1', 'timed out, says the text')]), 'unreachable'),
     (EtcdTLSError(None, [('https://a:1', 'TLS: certificate verify failed')]), 'TLS error'),
     (EtcdOutcomeUnknown('no answer to a PUT that was sent', [('http://a:1', 'no answer within 1s')]), 'outcome unknown'),
     (EtcdV2NotEnabled(status=404, endpoint='http://a:1'), 'v2 API not enabled'),
