@@ -216,7 +216,12 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     client_from_module,
     connection_argument_spec,
     describe_error,
-    redact,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
+    KeyValueError,
+    hide_in_invocation,
+    hide_outside,
+    stored_value,
 )
 
 
@@ -225,41 +230,48 @@ def main() -> None:
         argument_spec=connection_argument_spec(
             # 'key' names an etcd path, not a secret: say so to validate-modules.
             key={'type': 'str', 'required': True, 'no_log': False},
-            value={'type': 'str'},
+            # raw, not str: Ansible's str conversion would turn a boolean into 'True'.
+            value={'type': 'raw'},
             state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            prev_value={'type': 'str'},
+            prev_value={'type': 'raw'},
             prev_index={'type': 'int'},
             prev_exist={'type': 'bool'},
             ttl={'type': 'int'},
+            refresh_ttl={'type': 'bool', 'default': False},
             fail_on_mismatch={'type': 'bool', 'default': True},
             sensitive={'type': 'bool', 'default': False},
         ),
-        required_if=[['state', 'present', ['value']]],
         required_together=CONNECTION_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     params = module.params
     key = '/' + params['key'].lstrip('/')
-    secrets = [params['value'], params['prev_value']] if params['sensitive'] else []
-    module.no_log_values.update(s for s in secrets if s)
-    hide = [params['password']] + secrets
-    request = CasRequest(key=key, state=params['state'], value=params['value'], prev_value=params['prev_value'],
-                         prev_index=params['prev_index'], prev_exist=params['prev_exist'], ttl=params['ttl'],
-                         sensitive=params['sensitive'])
+    sensitive = params['sensitive']
+    raw = {name: params[name] for name in ('value', 'prev_value')}
+    if sensitive:
+        # Hidden in the invocation only: no_log_values would mask the values' text in key names too.
+        hide_in_invocation(params, ['value', 'prev_value'])
     try:
+        value, prev_value = (stored_value(raw[name], name) for name in ('value', 'prev_value'))
+        request = CasRequest(key=key, state=params['state'], value=value, prev_value=prev_value,
+                             prev_index=params['prev_index'], prev_exist=params['prev_exist'], ttl=params['ttl'],
+                             sensitive=sensitive, refresh_ttl=params['refresh_ttl'])
         # Contradictory options fail before anything is sent.
-        validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl)
-    except CasPlanError as exc:
-        module.fail_json(msg='%s: %s' % (key, redact(str(exc), hide)), key=key)
+        validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl,
+                 request.refresh_ttl)
+    except (KeyValueError, CasPlanError) as exc:
+        module.fail_json(msg='%s: %s' % (key, exc), key=key)
+    secrets = [value, prev_value] if sensitive else []
     client = client_from_module(module)
     endpoint = client.current_endpoint
     try:
         with client:
             outcome = ensure_cas(client, request, check_mode=module.check_mode)
     except CasPlanError as exc:
-        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), key=key)
+        module.fail_json(msg='%s (etcd at %s)' % (hide_outside(str(exc), key, secrets), endpoint), key=key)
     except client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=key, hide=hide), key=key)
+        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets),
+                         key=key)
     result = cas_result(outcome, request, diff=module._diff)  # pylint: disable=protected-access
     if outcome.mismatch and params['fail_on_mismatch']:
         module.fail_json(msg=outcome.message, **result)
