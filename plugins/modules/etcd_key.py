@@ -201,6 +201,12 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
     key_diff,
     outcome_nodes,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
+    KeyValueError,
+    hide_in_invocation,
+    hide_outside,
+    stored_value,
+)
 
 
 def main() -> None:
@@ -208,7 +214,8 @@ def main() -> None:
         argument_spec=connection_argument_spec(
             # 'key' names an etcd path, not a secret: say so to validate-modules.
             key={'type': 'str', 'required': True, 'no_log': False},
-            value={'type': 'str'},
+            # raw, not str: Ansible's str conversion would store a boolean as 'True'.
+            value={'type': 'raw'},
             state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
             ttl={'type': 'int'},
             refresh_ttl={'type': 'bool', 'default': False},
@@ -220,18 +227,25 @@ def main() -> None:
     )
     params = module.params
     key = '/' + params['key'].lstrip('/') if params['key'] else params['key']
-    if params['sensitive'] and params['value']:
-        module.no_log_values.add(params['value'])
-    desired = DesiredKey(key=key, state=params['state'], value=params['value'], ttl=params['ttl'],
-                         refresh_ttl=params['refresh_ttl'], sensitive=params['sensitive'])
-    hide = [params['password']] + ([params['value']] if params['sensitive'] else [])
+    sensitive = params['sensitive']
+    raw_value = params['value']
+    if sensitive:
+        # Hidden in the invocation only: no_log_values would mask the value's text in key names too.
+        hide_in_invocation(params, ['value'])
+    try:
+        value = stored_value(raw_value, 'value')
+    except KeyValueError as exc:
+        module.fail_json(msg=describe_error(exc, key=key, hide=[params['password']]), key=key)
+    secrets = [value] if sensitive else []
+    desired = DesiredKey(key=key, state=params['state'], value=value, ttl=params['ttl'],
+                         refresh_ttl=params['refresh_ttl'], sensitive=sensitive)
 
     client = client_from_module(module)
     try:
         with client:
             outcome = ensure_key(client, desired, check_mode=module.check_mode)
     except (KeyStateError,) + client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=key, hide=hide), key=key)
+        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets), key=key)
 
     result = dict(changed=outcome.changed, key=key, action=outcome.plan.action, **outcome_nodes(outcome, desired))
     if module._diff:  # pylint: disable=protected-access
