@@ -47,9 +47,11 @@ options:
   value:
     description:
       - Value the key must hold. Required with O(state=present).
-      - Non-string values are converted to strings (etcd stores strings only); quote numbers to
-        avoid a conversion warning.
-    type: str
+      - etcd stores strings. Strings are stored as given, integers and floats as their decimal text,
+        and booleans as V(true) or V(false) (the rule of M(pyetcd.etcd.etcd_dir)). Lists, dictionaries
+        and null are refused with a message naming the option; pass structures as JSON text, for
+        example V({{ my_list | to_json }}).
+    type: raw
     version_added: 0.1.0
   state:
     description:
@@ -70,16 +72,27 @@ options:
     version_added: 0.1.0
   refresh_ttl:
     description:
-      - Reset the TTL of a key that already holds O(value) to O(ttl) on every run (a heartbeat).
-        The task then always reports a change. Uses etcd's TTL refresh, which does not notify watchers.
+      - Renew the TTL of a key that already holds O(value) to O(ttl) (a heartbeat or a service
+        registration). Uses etcd's TTL refresh, which does not notify watchers.
+      - "Renewal rule (shared with M(pyetcd.etcd.etcd_cas)): a key that holds O(value) with at least half of
+        O(ttl) seconds left, and not more than O(ttl), is left alone and reported ok; with less than half
+        left, or more than O(ttl), its TTL is refreshed to O(ttl) and reported changed. Run the task more
+        often than every O(ttl)/2 seconds and the key stays alive, reporting a change only about every
+        O(ttl)/2 seconds, not on every run. Raising O(ttl) above twice the time left renews at once."
+      - A key without a TTL gets it set (a write of O(value) with O(ttl)).
+      - The refresh is conditional on the C(modifiedIndex) read, like every write of this module; it
+        does not check who holds the key. To renew a lock only while you hold it, use
+        M(pyetcd.etcd.etcd_cas) with its O(pyetcd.etcd.etcd_cas#module:refresh_ttl) and
+        O(pyetcd.etcd.etcd_cas#module:prev_value) options.
       - Requires O(ttl).
     type: bool
     default: false
     version_added: 0.1.0
   sensitive:
     description:
-      - Treat the value as secret; hide the old and new values in the diff, in the returned nodes
-        and in error messages, and mask O(value) in all output of the task.
+      - Treat the value as secret; hide the old and new values in the diff, in the returned nodes,
+        in the returned C(invocation) and in error messages. Key names are never masked, even when
+        they contain the value's text.
     type: bool
     default: false
     version_added: 0.1.0
@@ -106,12 +119,22 @@ EXAMPLES = r'''
     value: "{{ inventory_hostname }}"
     ttl: 3600
 
-- name: Keep a heartbeat key alive on every run
+- name: Keep a service registration alive (renewed when less than half of the TTL is left)
   pyetcd.etcd.etcd_key:
     key: /alive/{{ inventory_hostname }}
     value: up
     ttl: 30
     refresh_ttl: true
+
+- name: A boolean is stored as the text true
+  pyetcd.etcd.etcd_key:
+    key: /config/app/debug
+    value: true
+
+- name: A list goes in as JSON text
+  pyetcd.etcd.etcd_key:
+    key: /config/app/upstreams
+    value: "{{ ['10.0.0.1:80', '10.0.0.2:80'] | to_json }}"
 
 - name: Store a secret without showing it in diffs or output
   pyetcd.etcd.etcd_key:
