@@ -6,18 +6,26 @@
 From the node read at ``key`` (or ``None`` when the key is missing), the desired state and the
 conditions, :func:`decide` answers one of:
 
-* ``NOTHING``: the desired state is already there (the key holds ``value``, or is absent for
-  ``state=absent``). Reported ok without a write, whatever the conditions say: a second run
-  of a swap that succeeded must not fail because the old value is gone.
-* ``SWAP`` / ``DELETE``: the conditions hold against what was read; the write is sent with
-  every given condition so that the server checks them again atomically.
-* ``MISMATCH``: a condition fails against what was read; nothing is sent. The module fails
-  (or, with ``fail_on_mismatch=false``, reports ``swapped=false``).
+* ``MISMATCH``: a given condition fails against what was read; nothing is sent. The module
+  fails (or, with ``fail_on_mismatch=false``, reports ``swapped=false``). The conditions are
+  checked first, always: a key that already holds ``value`` is no excuse, because the task
+  cannot tell its own earlier write from another writer's (two runs taking a lock under the
+  same name). A task that means to accept its own value says so with a condition that holds
+  for it, such as ``prev_value`` equal to ``value``.
+* ``NOTHING``: the conditions hold and the desired state is already there (the key holds
+  ``value`` with a TTL that counts as reached, is absent for ``state=absent``, or, for
+  ``refresh_ttl``, has a TTL that needs no renewal). Reported ok without a write.
+* ``SWAP`` / ``DELETE`` / ``REFRESH``: the conditions hold; the write is sent with every
+  given condition so that the server checks them again atomically. ``REFRESH`` renews the
+  TTL without touching the value (``refresh=true``).
 
-A desired TTL counts as reached when the key already expires within ``ttl`` seconds (a
-countdown is never equal to the requested number; this is etcd_key's rule); with ``ttl``
-omitted the key's TTL does not matter for the decision, but a swap without ``ttl`` writes a
-key without a TTL, as etcd does for every write.
+TTL rules. For a swap, a desired TTL counts as reached when the key already expires within
+``ttl`` seconds (a countdown is never equal to the requested number; etcd_key's rule); with
+``ttl`` omitted the key's TTL does not matter for the decision, but a swap without ``ttl``
+writes a key without a TTL, as etcd does for every write. For ``refresh_ttl`` (the renewal
+rule shared with etcd_key): a key whose remaining TTL is at least half of ``ttl`` and not more
+than ``ttl`` is left alone; otherwise (less than half left, longer than ``ttl``, or no TTL)
+it is refreshed to ``ttl``.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ NOTHING = 'nothing'
 SWAP = 'swap'
 DELETE = 'delete'
 MISMATCH = 'mismatch'
+REFRESH = 'refresh'
 
 HIDDEN_VALUE = '<hidden>'
 
@@ -38,14 +47,14 @@ class CasPlanError(ValueError):
 
 @dataclass(frozen=True)
 class CasDecision:
-    """``action`` is one of NOTHING, SWAP, DELETE, MISMATCH; ``failed`` names failing conditions."""
+    """``action`` is one of NOTHING, SWAP, DELETE, REFRESH, MISMATCH; ``failed`` names failing conditions."""
 
     action: str
     failed: Tuple[str, ...] = ()
 
     @property
     def writes(self) -> bool:
-        return self.action in (SWAP, DELETE)
+        return self.action in (SWAP, DELETE, REFRESH)
 
 
 def _attr(node: Any, name: str) -> Any:
@@ -54,17 +63,31 @@ def _attr(node: Any, name: str) -> Any:
 
 def validate(state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
              prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
-             ttl: Optional[int] = None) -> None:
+             ttl: Optional[int] = None, refresh_ttl: bool = False) -> None:
     """Refuse combinations the server would ignore or misread; raises :class:`CasPlanError`."""
-    if state == 'present':
+    if state == 'present' and refresh_ttl:
+        if value is not None:
+            raise CasPlanError('value cannot be combined with refresh_ttl: a refresh keeps the value the key holds '
+                               '(name it with prev_value)')
+        if ttl is None:
+            raise CasPlanError('refresh_ttl needs ttl: the number of seconds to renew the key for')
+        if prev_value is None and prev_index is None:
+            raise CasPlanError('refresh_ttl needs prev_value or prev_index: the condition under which the TTL is '
+                               'renewed (use pyetcd.etcd.etcd_key to refresh unconditionally)')
+        if prev_exist is False:
+            raise CasPlanError('prev_exist=false cannot be combined with refresh_ttl: only an existing key can be '
+                               'refreshed')
+    elif state == 'present':
         if value is None:
-            raise CasPlanError('state=present needs value')
+            raise CasPlanError("state=present needs value (a string, number or boolean; quote it, '' for an "
+                               'empty value)')
         if prev_exist is False and (prev_value is not None or prev_index is not None):
             # etcd treats prevExist=false as a plain create and ignores the other conditions.
             raise CasPlanError('prev_exist=false cannot be combined with prev_value or prev_index: '
                                'a key that must not exist has neither')
     elif state == 'absent':
-        for name, given in (('value', value), ('prev_exist', prev_exist), ('ttl', ttl)):
+        for name, given in (('value', value), ('prev_exist', prev_exist), ('ttl', ttl),
+                            ('refresh_ttl', refresh_ttl or None)):
             if given is not None:
                 raise CasPlanError('%s applies to state=present only (compare-and-delete checks prev_value '
                                    'and prev_index)' % name)
@@ -98,26 +121,37 @@ def _ttl_reached(current: Optional[int], wanted: Optional[int]) -> bool:
     return wanted is None or (bool(current) and current <= wanted)
 
 
+def renewal_due(current: Optional[int], wanted: int) -> bool:
+    """The renewal rule of ``refresh_ttl`` (etcd_cas and etcd_key): refresh unless the key has
+    at least half of ``wanted`` seconds left and not more than ``wanted``."""
+    return not current or current * 2 < wanted or current > wanted
+
+
 def decide(current: Any, state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
            prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
-           ttl: Optional[int] = None) -> CasDecision:
+           ttl: Optional[int] = None, refresh_ttl: bool = False) -> CasDecision:
     """The decision for ``current`` (ResponseNode read at the key, or ``None`` when missing).
 
     Raises :class:`CasPlanError` for contradictory options and when ``current`` is a directory.
     """
-    validate(state, value, prev_value, prev_index, prev_exist, ttl)
+    validate(state, value, prev_value, prev_index, prev_exist, ttl, refresh_ttl)
     if current is not None and _attr(current, 'dir'):
         raise CasPlanError('%s is a directory: compare-and-swap works on keys only'
                            % (_attr(current, 'key') or 'the key'))
-    if state == 'present':
-        if current is not None and _attr(current, 'value') == value and _ttl_reached(_attr(current, 'ttl'), ttl):
-            return CasDecision(NOTHING)
-        failed = failed_conditions(current, prev_value, prev_index, prev_exist)
-        return CasDecision(MISMATCH, failed) if failed else CasDecision(SWAP)
-    if current is None:
+    if state == 'absent':
+        failed = failed_conditions(current, prev_value, prev_index)
+        if failed:
+            return CasDecision(MISMATCH, failed)
+        return CasDecision(NOTHING) if current is None else CasDecision(DELETE)
+    failed = failed_conditions(current, prev_value, prev_index, prev_exist)
+    if failed:
+        return CasDecision(MISMATCH, failed)
+    if refresh_ttl:
+        # The conditions name an existing key (prev_value or prev_index is required).
+        return CasDecision(REFRESH) if renewal_due(_attr(current, 'ttl'), ttl) else CasDecision(NOTHING)
+    if current is not None and _attr(current, 'value') == value and _ttl_reached(_attr(current, 'ttl'), ttl):
         return CasDecision(NOTHING)
-    failed = failed_conditions(current, prev_value, prev_index)
-    return CasDecision(MISMATCH, failed) if failed else CasDecision(DELETE)
+    return CasDecision(SWAP)
 
 
 def describe_conditions(prev_value: Optional[str] = None, prev_index: Optional[int] = None,
@@ -145,9 +179,11 @@ def describe_current(current: Any, hide_values: bool = False) -> str:
 
 def mismatch_message(key: str, endpoint: Optional[str], state: str, current: Any, decision: CasDecision,
                      prev_value: Optional[str] = None, prev_index: Optional[int] = None,
-                     prev_exist: Optional[bool] = None, hide_values: bool = False) -> str:
+                     prev_exist: Optional[bool] = None, hide_values: bool = False, refresh_ttl: bool = False) -> str:
     """One line: operation, key, endpoint, the conditions, which failed, and the current index."""
     operation = 'compare-and-swap' if state == 'present' else 'compare-and-delete'
+    if refresh_ttl:
+        operation = 'conditional TTL refresh'
     where = ' at %s' % endpoint if endpoint else ''
     failed = ', '.join(decision.failed) or 'a condition'
     return ('%s of %s%s not done: condition %s not met (%s failed): %s'

@@ -6,8 +6,9 @@
 Read the key (quorum), decide with :func:`cas_plan.decide`, then send the one conditional
 write with every given condition in the same request, so the server re-checks them
 atomically. If the server refuses the condition (another writer got in between the read and
-the write), the key is read once more: when the desired state has been reached meanwhile the
-task is ok, otherwise it is a mismatch described from that fresh read.
+the write), the key is read and decided again: the conditions are checked first, so a key
+that another writer changed is a mismatch described from that fresh read, even when it now
+holds the wanted value.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import (
-    DELETE, HIDDEN_VALUE, MISMATCH, NOTHING, SWAP, CasDecision, CasPlanError, decide, mismatch_message, validate,
+    DELETE, HIDDEN_VALUE, MISMATCH, NOTHING, REFRESH, SWAP, CasDecision, CasPlanError, decide, mismatch_message,
+    validate,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
 
@@ -26,7 +28,7 @@ MAX_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class CasRequest:
-    """The task's options (state, value, the conditions, ttl)."""
+    """The task's options (state, value, the conditions, ttl, refresh_ttl)."""
 
     key: str
     state: str = 'present'
@@ -36,6 +38,7 @@ class CasRequest:
     prev_exist: Optional[bool] = None
     ttl: Optional[int] = None
     sensitive: bool = False
+    refresh_ttl: bool = False
 
     def conditions(self) -> Dict[str, Any]:
         """The given conditions as client keyword arguments (state=absent takes no prev_exist)."""
@@ -77,8 +80,11 @@ def send(client: Any, request: CasRequest, decision: CasDecision) -> Any:
 
     SWAP: PUT value [ttl] with prevValue/prevIndex/prevExist as given (a plain set when none
     is given). DELETE: DELETE with prevValue/prevIndex as given (a plain delete when none).
+    REFRESH: one PUT refresh=true ttl with every condition (and prevExist=true unless given).
     """
     conditions = request.conditions()
+    if decision.action == REFRESH:
+        return client.write(request.key, None, ttl=request.ttl, refresh=True, **conditions)
     if decision.action == SWAP:
         if conditions:
             return client.compare_and_swap(request.key, request.value, ttl=request.ttl, **conditions)
@@ -103,7 +109,8 @@ def ensure_cas(client: Any, request: CasRequest, check_mode: bool = False) -> Ca
     keep changing between our read and our write; the client's exceptions for anything else
     the server or the network did.
     """
-    validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl)
+    validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl,
+             request.refresh_ttl)
     for _attempt in range(MAX_ATTEMPTS):
         current = read_key(client, request.key)
         decision = _decide(current, request)
@@ -114,8 +121,8 @@ def ensure_cas(client: Any, request: CasRequest, check_mode: bool = False) -> Ca
         try:
             result = send(client, request, decision)
         except _condition_refused():
-            # The key changed after our read; the next read shows whether the desired state
-            # was reached meanwhile, the conditions now fail, or they still hold.
+            # The key changed after our read; the next read shows whether the conditions now
+            # fail or still hold.
             continue
         after = None if decision.action == DELETE else result.node
         return CasOutcome(decision, current, after, swapped=True)
@@ -124,7 +131,7 @@ def ensure_cas(client: Any, request: CasRequest, check_mode: bool = False) -> Ca
 
 def _decide(current: Any, request: CasRequest) -> CasDecision:
     return decide(current, request.state, request.value, request.prev_value, request.prev_index,
-                  request.prev_exist, request.ttl)
+                  request.prev_exist, request.ttl, request.refresh_ttl)
 
 
 def _settled(client: Any, request: CasRequest, decision: CasDecision, current: Any) -> CasOutcome:
@@ -133,7 +140,7 @@ def _settled(client: Any, request: CasRequest, decision: CasDecision, current: A
         message = mismatch_message(request.key, client.current_endpoint, request.state, current, decision,
                                    request.prev_value, request.prev_index,
                                    request.prev_exist if request.state == 'present' else None,
-                                   hide_values=request.sensitive)
+                                   hide_values=request.sensitive, refresh_ttl=request.refresh_ttl)
     return CasOutcome(decision, current, current, swapped=False, message=message)
 
 
@@ -144,7 +151,8 @@ def predict(current: Any, request: CasRequest, decision: CasDecision) -> Optiona
     return {
         'key': request.key,
         'dir': False,
-        'value': request.value,
+        # A refresh keeps the value the key holds.
+        'value': current.value if decision.action == REFRESH else request.value,
         'created_index': current.created_index if current is not None else None,
         'modified_index': None,
         'ttl': request.ttl,
@@ -156,7 +164,8 @@ def node_data(node: Any, sensitive: bool = False) -> Optional[Dict[str, Any]]:
     """Plain data for a ResponseNode or a predicted node dict; the value hidden when sensitive."""
     if node is None:
         return None
-    data = dict(node) if isinstance(node, dict) else node.to_dict()
+    # A ResponseNode is a dict too (etcd's own field names); to_dict() gives the result's names.
+    data = node.to_dict() if hasattr(node, 'to_dict') else dict(node)
     if sensitive and 'value' in data:
         data['value'] = HIDDEN_VALUE
     return data

@@ -20,15 +20,20 @@ plan; nothing else differs between check mode and a real run.
 
 TTL rule: with ``ttl`` given, a key whose value already matches and that already expires no
 later than ``ttl`` seconds from now is left alone, so a re-run reports ok instead of pushing
-the expiry forward on every run. ``refresh_ttl`` asks for the TTL to be reset to ``ttl`` on
-every run (a refresh, which does not notify watchers). Without ``ttl`` the key is wanted
-permanent: an existing TTL is removed.
+the expiry forward on every run. ``refresh_ttl`` renews the TTL (a refresh, which does not
+notify watchers) by the renewal rule shared with etcd_cas (``cas_plan.renewal_due``): a key
+whose value matches and that has at least half of ``ttl`` seconds left, and not more than
+``ttl``, is left alone (ok); otherwise it is refreshed to ``ttl`` (changed). A heartbeat run
+more often than every ``ttl / 2`` seconds therefore reports a change only every other
+interval or so, never on every run. Without ``ttl`` the key is wanted permanent: an existing
+TTL is removed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import renewal_due
 from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
 
 NONE = 'none'
@@ -117,7 +122,9 @@ def plan_key(current: Any, desired: DesiredKey) -> KeyPlan:
     if current_ttl is None:
         return KeyPlan(SET_TTL, 'key is permanent and a TTL is wanted')
     if desired.refresh_ttl:
-        return KeyPlan(REFRESH_TTL, 'refresh_ttl asks for the TTL to be reset')
+        if renewal_due(current_ttl, desired.ttl):
+            return KeyPlan(REFRESH_TTL, 'refresh_ttl and less than half of ttl left, or more than ttl')
+        return KeyPlan(NONE, 'value matches and at least half of ttl is left')
     if current_ttl > desired.ttl:
         return KeyPlan(SET_TTL, 'key expires later than ttl allows')
     return KeyPlan(NONE, 'value matches and key expires within ttl')

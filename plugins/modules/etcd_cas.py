@@ -16,12 +16,20 @@ description:
     rolling changes.
   - Every condition given is sent to etcd in the same request, so the server checks them all
     atomically.
-  - The key is read first (a quorum read). If it already holds O(value) (or is already absent
-    for O(state=absent)) the task reports ok and writes nothing, whatever the conditions say,
-    so a re-run of a swap that succeeded does not fail.
-  - If a condition does not hold, nothing is written and the task fails with a message showing
-    the conditions and the key's current C(modifiedIndex), unless O(fail_on_mismatch=false),
-    which reports RV(swapped=false) instead.
+  - The key is read first (a quorum read) and the conditions are checked against it first. If a
+    condition does not hold, nothing is written and the task fails with a message showing the
+    conditions and the key's current C(modifiedIndex), unless O(fail_on_mismatch=false), which
+    reports RV(swapped=false) instead. This holds even when the key already holds O(value); the
+    task cannot tell its own earlier write from another writer's, so two runs taking a lock under
+    the same name must not both get it.
+  - When the conditions hold and the key already holds O(value) (or is already absent for
+    O(state=absent)), the task reports ok and writes nothing.
+  - A re-run of a swap that succeeded therefore fails, because its condition (for example
+    O(prev_value)) no longer holds. To accept a key that already holds your value, say so with a
+    condition that holds for it, such as O(prev_value) equal to O(value); for a lock, put a
+    unique run id in O(value) so that only the run that took the lock can renew or release it.
+  - With O(refresh_ttl=true) the task renews the key's TTL without changing its value, only while
+    O(prev_value) or O(prev_index) hold (for example while you still hold a lock).
   - Without any condition the module sets or deletes the key unconditionally, like M(pyetcd.etcd.etcd_key).
 author:
   - pyetcd.etcd contributors (!UNKNOWN)
@@ -35,8 +43,11 @@ attributes:
     support: full
     description: Shows state, value and TTL before and after. Values are hidden when O(sensitive=true).
   idempotent:
-    support: full
-    description: Once the key holds O(value) (or is absent), a re-run reports no change and writes nothing.
+    support: partial
+    description:
+      - A re-run whose conditions still hold and whose key already holds O(value) (or is absent) reports no change
+        and writes nothing, for example with O(prev_value) equal to O(value), or O(refresh_ttl) within the renewal rule.
+      - A re-run whose condition no longer holds fails (or reports RV(swapped=false)), even when the key holds O(value).
   action_group:
     support: full
     description: Connection options can be set once for the play with C(module_defaults) for C(group/pyetcd.etcd.etcd).
@@ -51,8 +62,12 @@ options:
     version_added: 0.1.0
   value:
     description:
-      - Value to write when the conditions hold. Required with O(state=present); not used with O(state=absent).
-    type: str
+      - Value to write when the conditions hold. Required with O(state=present), except with O(refresh_ttl=true),
+        which keeps the key's value and refuses O(value); not used with O(state=absent).
+      - Strings are stored as given, integers and floats as their decimal text, booleans as V(true) or V(false)
+        (the rule of M(pyetcd.etcd.etcd_dir)). Lists, dictionaries and null are refused; pass structures as JSON
+        text, for example V({{ my_list | to_json }}).
+    type: raw
     version_added: 0.1.0
   state:
     description:
@@ -64,7 +79,8 @@ options:
   prev_value:
     description:
       - Condition - the key must currently hold this value. An empty string cannot be compared by etcd and is refused.
-    type: str
+      - Converted to text with the same rule as O(value) (V(true) compares with the stored text V(true)).
+    type: raw
     version_added: 0.1.0
   prev_index:
     description:
@@ -85,19 +101,36 @@ options:
         M(pyetcd.etcd.etcd_key)); one that expires later or never is swapped again if the conditions hold.
       - Without O(ttl) the swapped key has no TTL, as after any etcd write. An existing TTL does not matter
         when deciding whether the key already holds O(value).
+      - With O(refresh_ttl=true), the TTL the key is renewed to.
     type: int
+    version_added: 0.1.0
+  refresh_ttl:
+    description:
+      - Renew the TTL of the key to O(ttl) without changing its value, only if the conditions hold (etcd's
+        C(refresh=true), which does not notify watchers). One request carries the refresh and every condition,
+        so the server checks them atomically; use it to keep a lock alive only while you still hold it.
+      - Requires O(ttl) and O(prev_value) or O(prev_index); refuses O(value) and O(prev_exist=false).
+      - "Renewal rule (shared with M(pyetcd.etcd.etcd_key)): a key with at least half of O(ttl) seconds left, and not
+        more than O(ttl), is left alone and reported ok; one with less than half left, more than O(ttl) left, or no
+        TTL is refreshed to O(ttl) and reported changed. Running the task more often than every O(ttl)/2 seconds
+        therefore keeps the key alive without a change on every run."
+      - Only with O(state=present).
+    type: bool
+    default: false
     version_added: 0.1.0
   fail_on_mismatch:
     description:
-      - When a condition does not hold and the key does not already hold the wanted state, fail the task (V(true)),
-        or report RV(swapped=false) with RV(mismatch) and succeed without a change (V(false)).
+      - When a condition does not hold (even if the key already holds O(value)), fail the task (V(true)),
+        or report RV(swapped=false) with RV(mismatch) and succeed without a change (V(false)), for example to
+        wait for a lock with C(until).
     type: bool
     default: true
     version_added: 0.1.0
   sensitive:
     description:
       - Treat O(value) and O(prev_value) as secret; hide them and the key's values in the diff, in the returned
-        nodes and in messages, and mask them in all output of the task.
+        nodes, in the returned C(invocation) and in messages. Key names are never masked, even when they
+        contain the value's text.
       - Ansible may still log the module's arguments on the managed host; set C(no_log) on the task
         to keep the values out of every log as well.
     type: bool
@@ -115,19 +148,30 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Take a deploy lock only if nobody holds it
+- name: A token unique to this run, so that only this run can renew or release its lock
+  ansible.builtin.set_fact:
+    lock_owner: "{{ inventory_hostname }}-{{ lookup('ansible.builtin.password', '/dev/null', chars=['ascii_lowercase', 'digits'], length=16) }}"
+
+- name: Take a deploy lock only if nobody holds it (another run for the same host fails here too)
   pyetcd.etcd.etcd_cas:
     host: 127.0.0.1:2379
     key: /locks/deploy
-    value: "{{ inventory_hostname }}"
+    value: "{{ lock_owner }}"
     prev_exist: false
     ttl: 600
 
-- name: Move the release pointer from the version we expect to the new one
+- name: Keep the lock alive during a long step, only while this run still holds it
   pyetcd.etcd.etcd_cas:
-    key: /release/current
-    prev_value: "1.4.2"
-    value: "1.5.0"
+    key: /locks/deploy
+    prev_value: "{{ lock_owner }}"
+    ttl: 600
+    refresh_ttl: true
+
+- name: Release the lock only if this run still holds it
+  pyetcd.etcd.etcd_cas:
+    key: /locks/deploy
+    state: absent
+    prev_value: "{{ lock_owner }}"
 
 - name: Try to take over a flag, and just report whether it worked
   pyetcd.etcd.etcd_cas:
@@ -141,11 +185,17 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ takeover.mismatch | default('took over') }}"
 
-- name: Release the lock only if we still hold it
+- name: Move the release pointer from the version we expect to the new one (fails once it moved)
   pyetcd.etcd.etcd_cas:
-    key: /locks/deploy
-    state: absent
-    prev_value: "{{ inventory_hostname }}"
+    key: /release/current
+    prev_value: "1.4.2"
+    value: "1.5.0"
+
+- name: Accept a pointer that already names the new version (ok without a write)
+  pyetcd.etcd.etcd_cas:
+    key: /release/current
+    prev_value: "1.5.0"
+    value: "1.5.0"
 
 - name: Swap only if nobody wrote the key since we read it at index 42
   pyetcd.etcd.etcd_cas:
@@ -164,6 +214,7 @@ swapped:
   description:
     - Whether the write (swap or delete) was made; in check mode, whether it would be made.
     - V(false) when the key already held the wanted state, and on a condition mismatch with O(fail_on_mismatch=false).
+    - With O(refresh_ttl=true), whether the TTL was (or would be) refreshed.
   returned: always
   type: bool
   sample: true
@@ -216,7 +267,12 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
     client_from_module,
     connection_argument_spec,
     describe_error,
-    redact,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
+    KeyValueError,
+    hide_in_invocation,
+    hide_outside,
+    stored_value,
 )
 
 
@@ -225,41 +281,48 @@ def main() -> None:
         argument_spec=connection_argument_spec(
             # 'key' names an etcd path, not a secret: say so to validate-modules.
             key={'type': 'str', 'required': True, 'no_log': False},
-            value={'type': 'str'},
+            # raw, not str: Ansible's str conversion would turn a boolean into 'True'.
+            value={'type': 'raw'},
             state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            prev_value={'type': 'str'},
+            prev_value={'type': 'raw'},
             prev_index={'type': 'int'},
             prev_exist={'type': 'bool'},
             ttl={'type': 'int'},
+            refresh_ttl={'type': 'bool', 'default': False},
             fail_on_mismatch={'type': 'bool', 'default': True},
             sensitive={'type': 'bool', 'default': False},
         ),
-        required_if=[['state', 'present', ['value']]],
         required_together=CONNECTION_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     params = module.params
     key = '/' + params['key'].lstrip('/')
-    secrets = [params['value'], params['prev_value']] if params['sensitive'] else []
-    module.no_log_values.update(s for s in secrets if s)
-    hide = [params['password']] + secrets
-    request = CasRequest(key=key, state=params['state'], value=params['value'], prev_value=params['prev_value'],
-                         prev_index=params['prev_index'], prev_exist=params['prev_exist'], ttl=params['ttl'],
-                         sensitive=params['sensitive'])
+    sensitive = params['sensitive']
+    raw = {name: params[name] for name in ('value', 'prev_value')}
+    if sensitive:
+        # Hidden in the invocation only: no_log_values would mask the values' text in key names too.
+        hide_in_invocation(params, ['value', 'prev_value'])
     try:
+        value, prev_value = (stored_value(raw[name], name) for name in ('value', 'prev_value'))
+        request = CasRequest(key=key, state=params['state'], value=value, prev_value=prev_value,
+                             prev_index=params['prev_index'], prev_exist=params['prev_exist'], ttl=params['ttl'],
+                             sensitive=sensitive, refresh_ttl=params['refresh_ttl'])
         # Contradictory options fail before anything is sent.
-        validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl)
-    except CasPlanError as exc:
-        module.fail_json(msg='%s: %s' % (key, redact(str(exc), hide)), key=key)
+        validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl,
+                 request.refresh_ttl)
+    except (KeyValueError, CasPlanError) as exc:
+        module.fail_json(msg='%s: %s' % (key, exc), key=key)
+    secrets = [value, prev_value] if sensitive else []
     client = client_from_module(module)
     endpoint = client.current_endpoint
     try:
         with client:
             outcome = ensure_cas(client, request, check_mode=module.check_mode)
     except CasPlanError as exc:
-        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), key=key)
+        module.fail_json(msg='%s (etcd at %s)' % (hide_outside(str(exc), key, secrets), endpoint), key=key)
     except client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=key, hide=hide), key=key)
+        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets),
+                         key=key)
     result = cas_result(outcome, request, diff=module._diff)  # pylint: disable=protected-access
     if outcome.mismatch and params['fail_on_mismatch']:
         module.fail_json(msg=outcome.message, **result)

@@ -47,9 +47,11 @@ options:
   value:
     description:
       - Value the key must hold. Required with O(state=present).
-      - Non-string values are converted to strings (etcd stores strings only); quote numbers to
-        avoid a conversion warning.
-    type: str
+      - etcd stores strings. Strings are stored as given, integers and floats as their decimal text,
+        and booleans as V(true) or V(false) (the rule of M(pyetcd.etcd.etcd_dir)). Lists, dictionaries
+        and null are refused with a message naming the option; pass structures as JSON text, for
+        example V({{ my_list | to_json }}).
+    type: raw
     version_added: 0.1.0
   state:
     description:
@@ -70,16 +72,27 @@ options:
     version_added: 0.1.0
   refresh_ttl:
     description:
-      - Reset the TTL of a key that already holds O(value) to O(ttl) on every run (a heartbeat).
-        The task then always reports a change. Uses etcd's TTL refresh, which does not notify watchers.
+      - Renew the TTL of a key that already holds O(value) to O(ttl) (a heartbeat or a service
+        registration). Uses etcd's TTL refresh, which does not notify watchers.
+      - "Renewal rule (shared with M(pyetcd.etcd.etcd_cas)): a key that holds O(value) with at least half of
+        O(ttl) seconds left, and not more than O(ttl), is left alone and reported ok; with less than half
+        left, or more than O(ttl), its TTL is refreshed to O(ttl) and reported changed. Run the task more
+        often than every O(ttl)/2 seconds and the key stays alive, reporting a change only about every
+        O(ttl)/2 seconds, not on every run. Raising O(ttl) above twice the time left renews at once."
+      - A key without a TTL gets it set (a write of O(value) with O(ttl)).
+      - The refresh is conditional on the C(modifiedIndex) read, like every write of this module; it
+        does not check who holds the key. To renew a lock only while you hold it, use
+        M(pyetcd.etcd.etcd_cas) with its O(pyetcd.etcd.etcd_cas#module:refresh_ttl) and
+        O(pyetcd.etcd.etcd_cas#module:prev_value) options.
       - Requires O(ttl).
     type: bool
     default: false
     version_added: 0.1.0
   sensitive:
     description:
-      - Treat the value as secret; hide the old and new values in the diff, in the returned nodes
-        and in error messages, and mask O(value) in all output of the task.
+      - Treat the value as secret; hide the old and new values in the diff, in the returned nodes,
+        in the returned C(invocation) and in error messages. Key names are never masked, even when
+        they contain the value's text.
     type: bool
     default: false
     version_added: 0.1.0
@@ -106,12 +119,22 @@ EXAMPLES = r'''
     value: "{{ inventory_hostname }}"
     ttl: 3600
 
-- name: Keep a heartbeat key alive on every run
+- name: Keep a service registration alive (renewed when less than half of the TTL is left)
   pyetcd.etcd.etcd_key:
     key: /alive/{{ inventory_hostname }}
     value: up
     ttl: 30
     refresh_ttl: true
+
+- name: A boolean is stored as the text true
+  pyetcd.etcd.etcd_key:
+    key: /config/app/debug
+    value: true
+
+- name: A list goes in as JSON text
+  pyetcd.etcd.etcd_key:
+    key: /config/app/upstreams
+    value: "{{ ['10.0.0.1:80', '10.0.0.2:80'] | to_json }}"
 
 - name: Store a secret without showing it in diffs or output
   pyetcd.etcd.etcd_key:
@@ -201,6 +224,12 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
     key_diff,
     outcome_nodes,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
+    KeyValueError,
+    hide_in_invocation,
+    hide_outside,
+    stored_value,
+)
 
 
 def main() -> None:
@@ -208,7 +237,8 @@ def main() -> None:
         argument_spec=connection_argument_spec(
             # 'key' names an etcd path, not a secret: say so to validate-modules.
             key={'type': 'str', 'required': True, 'no_log': False},
-            value={'type': 'str'},
+            # raw, not str: Ansible's str conversion would store a boolean as 'True'.
+            value={'type': 'raw'},
             state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
             ttl={'type': 'int'},
             refresh_ttl={'type': 'bool', 'default': False},
@@ -220,18 +250,25 @@ def main() -> None:
     )
     params = module.params
     key = '/' + params['key'].lstrip('/') if params['key'] else params['key']
-    if params['sensitive'] and params['value']:
-        module.no_log_values.add(params['value'])
-    desired = DesiredKey(key=key, state=params['state'], value=params['value'], ttl=params['ttl'],
-                         refresh_ttl=params['refresh_ttl'], sensitive=params['sensitive'])
-    hide = [params['password']] + ([params['value']] if params['sensitive'] else [])
+    sensitive = params['sensitive']
+    raw_value = params['value']
+    if sensitive:
+        # Hidden in the invocation only: no_log_values would mask the value's text in key names too.
+        hide_in_invocation(params, ['value'])
+    try:
+        value = stored_value(raw_value, 'value')
+    except KeyValueError as exc:
+        module.fail_json(msg=describe_error(exc, key=key, hide=[params['password']]), key=key)
+    secrets = [value] if sensitive else []
+    desired = DesiredKey(key=key, state=params['state'], value=value, ttl=params['ttl'],
+                         refresh_ttl=params['refresh_ttl'], sensitive=sensitive)
 
     client = client_from_module(module)
     try:
         with client:
             outcome = ensure_key(client, desired, check_mode=module.check_mode)
     except (KeyStateError,) + client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=key, hide=hide), key=key)
+        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets), key=key)
 
     result = dict(changed=outcome.changed, key=key, action=outcome.plan.action, **outcome_nodes(outcome, desired))
     if module._diff:  # pylint: disable=protected-access

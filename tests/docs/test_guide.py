@@ -103,9 +103,14 @@ def test_worked_example_end_to_end(workdir, server):
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap_changed(again.stdout) == 0, again.stdout
 
-    redeploy = play(workdir, server, 'deploy.yml')
+    # The same rollout again: the pointer no longer says 1.4.2, so it stops before any host.
+    rerun = play(workdir, server, 'deploy.yml')
+    assert rerun.returncode != 0 and 'Take the deploy lock' not in rerun.stdout, rerun.stdout
+    # Asked for explicitly, a redeploy at the release the pointer names is ok.
+    redeploy = play(workdir, server, 'deploy.yml', '-e', 'from_release=1.5.0')
     assert redeploy.returncode == 0, redeploy.stdout + redeploy.stderr
     assert etcd_get(url, '/services/web/release') == '1.5.0'
+    assert etcd_get(url, '/services/web/deploy-lock') is None
 
 
 def test_deploy_from_an_unexpected_release_touches_no_host(workdir, server):
@@ -113,10 +118,34 @@ def test_deploy_from_an_unexpected_release_touches_no_host(workdir, server):
     before = etcd_get(server.url, '/services/web/release')
     marker = workdir / 'srv' / 'web1' / 'RELEASE'
     stamp = marker.stat().st_mtime_ns if marker.exists() else None
-    proc = play(workdir, server, 'deploy.yml', '-e', 'from_release=1.3.0', '-e', 'to_release=9.9.9')
+    # The guide's claim as it stands: to_release (1.5.0) is what the pointer already holds, and
+    # the wrong from_release must still stop the rollout.
+    assert before == '1.5.0'
+    proc = play(workdir, server, 'deploy.yml', '-e', 'from_release=1.3.0')
     assert proc.returncode != 0
-    assert '/services/web/release' in proc.stdout
+    assert '/services/web/release' in proc.stdout and "prev_value='1.3.0' not met" in proc.stdout
     assert etcd_get(server.url, '/services/web/release') == before
     # The failed first play ends the playbook: the second play never starts.
     assert 'Take the deploy lock' not in proc.stdout, proc.stdout
     assert (marker.stat().st_mtime_ns if marker.exists() else None) == stamp
+
+
+def test_a_second_run_for_the_same_host_waits_for_the_lock(workdir, server):
+    # Another run for web1 holds the lock (under the bare host name, as the guide once wrote it).
+    lock_url = '%s/v2/keys/services/web/deploy-lock' % server.url
+    request = urllib.request.Request(lock_url, data=b'value=web1&ttl=600', method='PUT')
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        held = json.loads(resp.read().decode())['node']
+    marker = workdir / 'srv' / 'web1' / 'RELEASE'
+    stamp = marker.stat().st_mtime_ns
+    try:
+        proc = play(workdir, server, 'deploy.yml', '-e', 'from_release=1.5.0', '-e', 'lock_retries=1',
+                    '-e', 'lock_delay=0')
+        assert proc.returncode != 0, proc.stdout
+        with urllib.request.urlopen(lock_url, timeout=5) as resp:
+            node = json.loads(resp.read().decode())['node']
+        # Not entered, and the other run's lock neither overwritten nor released.
+        assert (node['value'], node['modifiedIndex']) == ('web1', held['modifiedIndex'])
+        assert marker.stat().st_mtime_ns == stamp
+    finally:
+        urllib.request.urlopen(urllib.request.Request(lock_url, method='DELETE'), timeout=5).close()

@@ -258,3 +258,71 @@ def test_module_without_requests_says_what_to_install(etcd_server, key_prefix, t
     assert result['failed'] is True
     assert 'Failed to import the required Python library (requests)' in result['msg']
     assert raw_node(etcd_server, key_prefix) is None
+
+
+# -- renewal rule, value conversion and sensitive values ---------------------------------------
+
+def test_refresh_ttl_renews_only_when_less_than_half_is_left(client, etcd_server, key_prefix):
+    key = key_prefix + '/alive'
+    registration = DesiredKey(key, value='10.0.0.1:80', ttl=120, refresh_ttl=True)
+    assert ensure_key(client, registration).plan.action == CREATE
+    node = raw_node(etcd_server, key)
+    # A re-run right away: more than half of the TTL is left, so ok and nothing written.
+    again = ensure_key(client, registration)
+    assert (again.plan.action, again.changed) == (NONE, False)
+    assert raw_node(etcd_server, key)['modifiedIndex'] == node['modifiedIndex']
+    # Less than half left (the key was written with 10 s): renewed to the full TTL.
+    client.write(key, '10.0.0.1:80', ttl=10)
+    renewed = ensure_key(client, registration)
+    assert renewed.plan.action == REFRESH_TTL
+    node = raw_node(etcd_server, key)
+    assert node['value'] == '10.0.0.1:80' and 60 < node['ttl'] <= 120
+    # A TTL longer than asked is brought down to it by the refresh.
+    client.write(key, '10.0.0.1:80', ttl=3600)
+    assert ensure_key(client, registration).plan.action == REFRESH_TTL
+    assert raw_node(etcd_server, key)['ttl'] <= 120
+
+
+def test_module_refresh_ttl_rerun_reports_no_change(etcd_server, key_prefix):
+    key = key_prefix + '/alive'
+    args = dict(conn(etcd_server), key=key, value='up', ttl=300, refresh_ttl=True)
+    assert run_module('etcd_key', args)['changed']
+    index = raw_node(etcd_server, key)['modifiedIndex']
+    again = run_module('etcd_key', args)
+    assert again['changed'] is False and again['action'] == 'none'
+    assert raw_node(etcd_server, key)['modifiedIndex'] == index
+
+
+@pytest.mark.parametrize('given, stored', [(True, 'true'), (False, 'false'), (8080, '8080'), (1.5, '1.5'),
+                                           ('True', 'True'), ('', '')])
+def test_module_converts_values_as_etcd_dir_does(etcd_server, key_prefix, given, stored):
+    key = key_prefix + '/v'
+    result = run_module('etcd_key', dict(conn(etcd_server), key=key, value=given))
+    assert result['changed'] and result['node']['value'] == stored
+    assert raw_node(etcd_server, key)['value'] == stored
+    assert run_module('etcd_key', dict(conn(etcd_server), key=key, value=given))['changed'] is False
+
+
+@pytest.mark.parametrize('given, words', [(['a', 'b'], 'value is a list'), ({'a': 1}, 'value is a dict')])
+def test_module_refuses_structures_naming_the_option(etcd_server, key_prefix, given, words):
+    key = key_prefix + '/v'
+    result = run_module('etcd_key', dict(conn(etcd_server), key=key, value=given))
+    assert result['failed'] is True and words in result['msg'] and 'to_json' in result['msg']
+    assert '\n' not in result['msg']
+    assert raw_node(etcd_server, key) is None
+
+
+def test_module_sensitive_short_value_leaves_key_names_intact(etcd_server, key_prefix):
+    key = key_prefix + '/app/zq/x'
+    result = run_module('etcd_key', dict(conn(etcd_server), key=key, value='zq', sensitive=True), diff=True)
+    assert result['changed'] is True and result['key'] == key and result['node']['key'] == key
+    assert result['diff']['after_header'] == '%s (etcd key)' % key
+    assert result['node']['value'] == '<hidden>' and result['invocation']['module_args']['value'] == '<hidden>'
+    assert 'zq' not in json.dumps(result).replace(key, '')
+    assert raw_node(etcd_server, key)['value'] == 'zq'
+    # A failure message names the key intact too (a directory below it is in the way).
+    directory = key_prefix + '/app/zq'
+    failed = run_module('etcd_key', dict(conn(etcd_server), key=directory, value='zq', sensitive=True))
+    assert failed['failed'] is True
+    assert failed['msg'].startswith('key %s on %s: is a directory' % (directory, etcd_server.url))
+    assert 'zq' not in json.dumps(failed).replace(directory, '')

@@ -44,11 +44,12 @@ CONVERGE = '''
           port: 8080
           flags:
             debug: false
-    - name: a lock taken only if free
+    - name: a lock taken only if free (a re-run finds it taken and reports swapped=false)
       pyetcd.etcd.etcd_cas:
         key: {prefix}/lock
         value: me
         prev_exist: false
+        fail_on_mismatch: false
     - name: cluster facts
       pyetcd.etcd.etcd_info:
         gather: [health]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import (
-    DELETE, MISMATCH, NOTHING, SWAP, CasDecision, CasPlanError, decide, describe_conditions, mismatch_message,
+    DELETE, MISMATCH, NOTHING, REFRESH, SWAP, CasDecision, CasPlanError, decide, describe_conditions,
+    mismatch_message, renewal_due,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import ResponseNode
 
@@ -17,10 +18,13 @@ DIR = ResponseNode(key='/k', dir=True, created_index=4, modified_index=4)
 
 # (current, kwargs, expected action, expected failed conditions)
 TABLE = [
-    # present: the desired value is already there -> nothing, whatever the conditions say
+    # present: the desired value is already there -> nothing, but only when the conditions hold
     (CUR, dict(value='old'), NOTHING, ()),
-    (CUR, dict(value='old', prev_value='other', prev_index=99), NOTHING, ()),
-    (CUR, dict(value='old', prev_exist=False), NOTHING, ()),
+    (CUR, dict(value='old', prev_value='old'), NOTHING, ()),
+    (CUR, dict(value='old', prev_exist=True, prev_index=7), NOTHING, ()),
+    (CUR, dict(value='old', prev_value='other', prev_index=99), MISMATCH, ('prev_value', 'prev_index')),
+    # A lock taken under the same name by an earlier run is not ours to enter.
+    (CUR, dict(value='old', prev_exist=False), MISMATCH, ('prev_exist',)),
     # present: conditions hold -> swap
     (CUR, dict(value='new'), SWAP, ()),
     (CUR, dict(value='new', prev_value='old'), SWAP, ()),
@@ -43,9 +47,19 @@ TABLE = [
     (CUR, dict(value='old', ttl=60, prev_value='old'), SWAP, ()),
     (CUR, dict(value='old', ttl=60, prev_value='gone'), MISMATCH, ('prev_value',)),
     (CUR_TTL, dict(value='new'), NOTHING, ()),
-    # absent
+    # refresh_ttl: conditions first, then the renewal rule (refresh unless ttl/2 <= left <= ttl)
+    (CUR_TTL, dict(prev_value='new', ttl=60, refresh_ttl=True), NOTHING, ()),
+    (CUR_TTL, dict(prev_value='new', ttl=30, refresh_ttl=True), NOTHING, ()),
+    (CUR_TTL, dict(prev_value='new', ttl=61, refresh_ttl=True), REFRESH, ()),
+    (CUR_TTL, dict(prev_value='new', ttl=20, refresh_ttl=True), REFRESH, ()),
+    (CUR, dict(prev_value='old', ttl=20, refresh_ttl=True), REFRESH, ()),
+    (CUR_TTL, dict(prev_index=9, prev_exist=True, ttl=600, refresh_ttl=True), REFRESH, ()),
+    (CUR_TTL, dict(prev_value='other', ttl=600, refresh_ttl=True), MISMATCH, ('prev_value',)),
+    (CUR_TTL, dict(prev_value='other', ttl=60, refresh_ttl=True), MISMATCH, ('prev_value',)),
+    (None, dict(prev_value='new', ttl=60, refresh_ttl=True), MISMATCH, ('prev_value',)),
+    # absent: the conditions are checked even when the key is already gone
     (None, dict(state='absent'), NOTHING, ()),
-    (None, dict(state='absent', prev_value='old', prev_index=3), NOTHING, ()),
+    (None, dict(state='absent', prev_value='old', prev_index=3), MISMATCH, ('prev_value', 'prev_index')),
     (CUR, dict(state='absent'), DELETE, ()),
     (CUR, dict(state='absent', prev_value='old', prev_index=7), DELETE, ()),
     (CUR, dict(state='absent', prev_value='x'), MISMATCH, ('prev_value',)),
@@ -58,7 +72,7 @@ def test_decision_table(current, kwargs, action, failed):
     kwargs.setdefault('state', 'present')
     decision = decide(current, **kwargs)
     assert decision == CasDecision(action, failed)
-    assert decision.writes == (action in (SWAP, DELETE))
+    assert decision.writes == (action in (SWAP, DELETE, REFRESH))
 
 
 @pytest.mark.parametrize('kwargs, words', [
@@ -72,6 +86,12 @@ def test_decision_table(current, kwargs, action, failed):
     (dict(state='absent', prev_exist=True), 'prev_exist applies to state=present'),
     (dict(state='absent', ttl=5), 'ttl applies to state=present'),
     (dict(state='gone'), 'state must be present or absent'),
+    (dict(state='present', value='v', prev_value='v', ttl=5, refresh_ttl=True), 'value cannot be combined with refresh_ttl'),
+    (dict(state='present', prev_value='v', refresh_ttl=True), 'refresh_ttl needs ttl'),
+    (dict(state='present', ttl=5, refresh_ttl=True), 'refresh_ttl needs prev_value or prev_index'),
+    (dict(state='present', prev_index=3, prev_exist=False, ttl=5, refresh_ttl=True),
+     'prev_exist=false cannot be combined with refresh_ttl'),
+    (dict(state='absent', prev_value='v', refresh_ttl=True), 'refresh_ttl applies to state=present'),
 ])
 def test_contradictions_are_refused_before_any_request(kwargs, words):
     with pytest.raises(CasPlanError, match=words):
@@ -113,3 +133,17 @@ def test_mismatch_message_for_a_missing_key():
     decision = decide(None, 'present', value='v', prev_exist=True)
     text = mismatch_message('/k', 'http://h:1', 'present', None, decision, prev_exist=True)
     assert text.endswith('condition prev_exist=true not met (prev_exist failed): the key does not exist')
+
+
+@pytest.mark.parametrize('left, wanted, due', [
+    (None, 10, True), (0, 10, True), (4, 10, True), (5, 10, False), (10, 10, False), (11, 10, True),
+    (1, 1, False), (1, 3, True), (2, 3, False),
+])
+def test_renewal_rule(left, wanted, due):
+    assert renewal_due(left, wanted) is due
+
+
+def test_mismatch_message_of_a_refresh():
+    decision = decide(CUR, 'present', prev_value='mine', ttl=60, refresh_ttl=True)
+    text = mismatch_message('/k', None, 'present', CUR, decision, prev_value='mine', refresh_ttl=True)
+    assert text.startswith("conditional TTL refresh of /k not done: condition prev_value='mine' not met")

@@ -48,7 +48,12 @@ TABLE = [
     (key('v', ttl=10), want(value='v', ttl=10), NONE),
     # A key that would live longer than the wanted TTL gets the shorter one.
     (key('v', ttl=3600), want(value='v', ttl=10), SET_TTL),
+    # refresh_ttl renews when less than half of ttl is left, or more than ttl; else ok.
     (key('v', ttl=4), want(value='v', ttl=10, refresh_ttl=True), REFRESH_TTL),
+    (key('v', ttl=5), want(value='v', ttl=10, refresh_ttl=True), NONE),
+    (key('v', ttl=10), want(value='v', ttl=10, refresh_ttl=True), NONE),
+    (key('v', ttl=11), want(value='v', ttl=10, refresh_ttl=True), REFRESH_TTL),
+    (key('old', ttl=10), want(value='v', ttl=10, refresh_ttl=True), UPDATE),
     (key('v'), want(value='v', ttl=10, refresh_ttl=True), SET_TTL),
     # The empty string is a value like any other, distinct from "absent".
     (key(''), want(value=''), NONE),
