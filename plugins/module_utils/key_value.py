@@ -67,9 +67,4 @@ def hide_outside(message: str, keep: Optional[str], secrets: Iterable[Optional[s
     ``/app/ab/x`` in an error message, while the value itself, wherever etcd or the client
     echoed it, is still masked.
     """
-    secrets = [s for s in secrets if s not in (None, '')]
-    if not secrets:
-        return message
-    if not keep:
-        return redact(message, secrets)
-    return keep.join(redact(part, secrets) for part in message.split(keep))
+    return redact(message, secrets, keep=[keep])
