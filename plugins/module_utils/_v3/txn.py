@@ -296,7 +296,9 @@ def parse_txn(answer: Any) -> TxnResult:
     """
     if not isinstance(answer, dict):
         raise EtcdInvalidResponse('txn answer is not a JSON object: %.200r' % (answer,))
-    responses = answer.get('responses') or []
+    responses = answer.get('responses')
+    if responses is None:
+        responses = []
     if not isinstance(responses, list):
         raise EtcdInvalidResponse('txn responses is not a list: %.200r' % (responses,))
     parsed = []
