@@ -392,11 +392,12 @@ class Etcd3Exception(EtcdException):
 
 
 class EtcdV3NotAvailable(Etcd3Exception):
-    """The member has no v3 gateway at the path used: a plain-text 404 for ``/v3/...``.
+    """Nothing serves the v3 path used: a plain-text 404 for ``/v3/...`` (3.6: JSON ``Not Found``).
 
-    That is an etcd older than 3.4 (3.3 serves ``/v3beta/``, 3.2 ``/v3alpha/``), a member started
-    with ``--enable-grpc-gateway=false`` (3.4 started from a config file defaults to that), or
-    not etcd at all.
+    That is an etcd older than 3.4 (3.3 serves ``/v3beta/``, 3.2 ``/v3alpha/``), a call newer than
+    the member's etcd (``/v3/auth/status`` and ``/v3/maintenance/downgrade`` need 3.5), a member
+    started with ``--enable-grpc-gateway=false`` (3.4 started from a config file defaults to
+    that), or not etcd at all.
     """
 
     default_message = 'etcd v3 gateway not available'

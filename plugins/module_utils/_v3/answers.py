@@ -179,8 +179,9 @@ def error_for(payload: Any, status: Optional[int] = None, endpoint: Optional[str
 
 
 def _not_available_message(endpoint: Optional[str]) -> str:
-    return ('%s has no etcd v3 gateway here: etcd older than 3.4 (3.3 serves /v3beta/), a member started with '
-            '--enable-grpc-gateway=false, or not etcd at all' % (endpoint or 'the member'))
+    return ('%s does not serve this etcd v3 call: etcd older than 3.4 (3.3 serves /v3beta/), a call newer than the '
+            "member's etcd (such as /v3/auth/status before 3.5), a member started with --enable-grpc-gateway=false, "
+            'or not etcd at all' % (endpoint or 'the member'))
 
 
 def _text_of(body: Any) -> str:
@@ -197,7 +198,7 @@ def parse_answer(status: int, body: Any, endpoint: Optional[str] = None, subject
 
     * the :class:`Etcd3Exception` subclass from :func:`error_for` for a JSON error answer
       (any non-2xx status with ``code``/``message``, whichever etcd version);
-    * :class:`EtcdV3NotAvailable` for a plain-text 404 (no v3 gateway at this path);
+    * :class:`EtcdV3NotAvailable` for a plain-text 404 (nothing serves this v3 path);
     * :class:`EtcdEmptyResponse` for an empty body (upstream etcd 3.4.23 answers errors that way);
     * :class:`Etcd3Exception` for another plain-text error (405 for a non-POST, the 400 that
       refuses client certificates with a CommonName when auth is on, 421 host not allowed);
