@@ -383,6 +383,245 @@ class EtcdEmptyResponse(EtcdInvalidResponse):
     default_message = 'empty answer from etcd'
 
 
+# == etcd v3 (gRPC JSON gateway) ===============================================================
+# Errors of the v3 API. The gateway answers ``{"code": <gRPC code>, "message": ...}`` (3.4 and
+# 3.5 add ``"error"``, 3.6 does not); _v3/answers.py picks the class from the gRPC code, the HTTP
+# status and, where etcd reuses one code for several conditions, the message text. Each class
+# names the gRPC code(s) and etcd message(s) it stands for. Classes that share a concept with a
+# v2 error also derive from the v2 class, so ``except EtcdKeyNotFound`` or ``except
+# EtcdUnauthorized`` works for both APIs. Transport failures (EtcdConnectionFailed, EtcdTLSError,
+# EtcdOutcomeUnknown) and EtcdInvalidResponse/EtcdEmptyResponse are shared with v2.
+
+GRPC_CODE_NAMES = {
+    0: 'OK', 1: 'Canceled', 2: 'Unknown', 3: 'InvalidArgument', 4: 'DeadlineExceeded', 5: 'NotFound',
+    6: 'AlreadyExists', 7: 'PermissionDenied', 8: 'ResourceExhausted', 9: 'FailedPrecondition', 10: 'Aborted',
+    11: 'OutOfRange', 12: 'Unimplemented', 13: 'Internal', 14: 'Unavailable', 15: 'DataLoss', 16: 'Unauthenticated',
+}
+
+
+class Etcd3Exception(EtcdException):
+    """An error answered by the etcd v3 gateway.
+
+    Besides the attributes of :class:`EtcdException` (``message``: etcd's message, ``status``:
+    HTTP status, ``endpoint``, ``key``: what the request was about, ``outcome_unknown``), it has
+    ``grpc_code`` (the gRPC status code etcd answered, None when the answer had none) and the
+    class attribute ``retryable``: True when sending the same request again later may succeed
+    (see ``_v3.answers.is_retryable`` for when that is safe for a write). ``error_code`` stays
+    None: it holds v2 error codes only.
+    """
+
+    default_message = 'etcd v3 error'
+    retryable = False
+
+    def __init__(self, message: Optional[str] = None, grpc_code: Optional[int] = None, **kwargs):
+        self.grpc_code = grpc_code
+        super().__init__(message, **kwargs)
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.key:
+            text = '%s: %s' % (text, self.key)
+        details = []
+        if self.grpc_code is not None:
+            details.append('gRPC code %s %s' % (self.grpc_code, GRPC_CODE_NAMES.get(self.grpc_code, '')))
+        if self.status is not None:
+            details.append('HTTP %s' % self.status)
+        if self.endpoint:
+            details.append('on %s' % self.endpoint)
+        if details:
+            text = '%s (%s)' % (text, ', '.join(detail.strip() for detail in details))
+        if self.outcome_unknown:
+            text += '; the write may or may not have been applied'
+        return text
+
+    def __repr__(self) -> str:
+        return '%s(%r, grpc_code=%r, status=%r)' % (type(self).__name__, self.message, self.grpc_code, self.status)
+
+
+class EtcdV3NotAvailable(Etcd3Exception):
+    """Nothing serves the v3 path used: a plain-text 404 for ``/v3/...`` (3.6: JSON ``Not Found``).
+
+    That is an etcd older than 3.4 (3.3 serves ``/v3beta/``, 3.2 ``/v3alpha/``), a call newer than
+    the member's etcd (``/v3/auth/status`` and ``/v3/maintenance/downgrade`` need 3.5), a member
+    started with ``--enable-grpc-gateway=false`` (3.4 started from a config file defaults to
+    that), or not etcd at all.
+    """
+
+    default_message = 'etcd v3 gateway not available'
+
+
+class EtcdInvalidArgument(Etcd3Exception):
+    """gRPC code 3 (InvalidArgument, HTTP 400) not covered by a subclass: bad JSON, bad base64,
+    unknown enum name, empty key, ``etcdserver: duplicate key given in txn request``,
+    ``etcdserver: value is provided`` / ``lease is provided``..."""
+
+
+class EtcdTooManyTxnOps(EtcdInvalidArgument):
+    """Code 3 ``etcdserver: too many operations in txn request``: the compares, the success ops or
+    the failure ops of one txn exceed the server's ``--max-txn-ops`` (default 128)."""
+
+
+class EtcdRequestTooLarge(Etcd3Exception):
+    """The request is bigger than the server accepts: code 3 ``etcdserver: request is too large``
+    (over ``--max-request-bytes``, default 1.5 MiB) or code 8 (HTTP 429) ``grpc: received message
+    larger than max`` (over that limit plus 512 KiB)."""
+
+
+class EtcdAuthFailed(EtcdInvalidArgument):
+    """Code 3 ``etcdserver: authentication failed, invalid user ID or password`` (authenticate)."""
+
+
+class EtcdUnauthenticated(Etcd3Exception, EtcdUnauthorized):
+    """No valid token: authenticate (again) and repeat the request once.
+
+    Code 16 (HTTP 401) ``etcdserver: invalid auth token`` (bad, expired or invalidated token); code 3
+    ``etcdserver: user name is empty`` (no token while auth is on); code 3 ``etcdserver: revision of
+    auth store is old`` and code 2 ``auth: revision in header is old`` (a JWT older than the last
+    auth change), code 2 ``auth: user name is empty`` (admin RPC without a token).
+    ``token_missing`` is True when no token was sent at all.
+    """
+
+    default_message = 'not authenticated'
+
+    def __init__(self, message: Optional[str] = None, grpc_code: Optional[int] = None, token_missing: bool = False, **kwargs):
+        self.token_missing = token_missing
+        super().__init__(message, grpc_code, **kwargs)
+
+
+class EtcdPermissionDenied(Etcd3Exception):
+    """Code 7 (HTTP 403) ``etcdserver: permission denied``: the user's roles do not allow the
+    request (a write with a read-only role, a key outside the granted range, an admin RPC)."""
+
+
+class EtcdNotFound(Etcd3Exception):
+    """Code 5 (HTTP 404), or a code-9 ``... not found``, not covered by a subclass."""
+
+
+class Etcd3KeyNotFound(EtcdNotFound, EtcdKeyNotFound):
+    """Code 3 ``etcdserver: key not found``: a put with ``ignore_value``/``ignore_lease`` on a key
+    that does not exist (the only v3 call that fails on a missing key; a range just has no kvs)."""
+
+
+class EtcdLeaseNotFound(EtcdNotFound):
+    """Code 5 (HTTP 404) ``etcdserver: requested lease not found``: put with an unknown lease,
+    revoke of an unknown or expired lease."""
+
+
+class EtcdMemberNotFound(EtcdNotFound):
+    """Code 5 (HTTP 404) ``etcdserver: member not found``."""
+
+
+class EtcdUserNotFound(EtcdNotFound):
+    """Code 9 ``etcdserver: user name not found``."""
+
+
+class EtcdRoleNotFound(EtcdNotFound):
+    """Code 9 ``etcdserver: role name not found``."""
+
+
+class EtcdAlreadyExists(Etcd3Exception):
+    """Code 6, or a code-9 ``... already exist(s)``, not covered by a subclass."""
+
+
+class EtcdUserExists(EtcdAlreadyExists):
+    """Code 9 ``etcdserver: user name already exists``."""
+
+
+class EtcdRoleExists(EtcdAlreadyExists):
+    """Code 9 ``etcdserver: role name already exists``."""
+
+
+class EtcdLeaseExists(EtcdAlreadyExists):
+    """Code 9 ``etcdserver: lease already exists`` (grant with an ID in use)."""
+
+
+class EtcdMemberExists(EtcdAlreadyExists):
+    """Code 9 ``etcdserver: member ID already exist`` (3.5) / ``etcdserver: Peer URLs already exists`` (3.4)."""
+
+
+class EtcdFailedPrecondition(Etcd3Exception):
+    """Code 9 (FailedPrecondition) not covered by a subclass: ``root user does not exist``, ``can
+    only promote a learner member``, ``bad leader transferee``... Its HTTP status is 412 on some
+    builds (Debian 3.4) and 400 on others, so only the gRPC code identifies it."""
+
+
+class EtcdAuthNotEnabled(EtcdFailedPrecondition):
+    """Code 9 ``etcdserver: authentication is not enabled`` (authenticate while auth is off)."""
+
+
+class EtcdCompacted(Etcd3Exception):
+    """Code 11 ``etcdserver: mvcc: required revision has been compacted``, or a watch cancelled
+    with ``compact_revision``: the history asked for is gone.
+
+    ``compact_revision`` is the oldest revision still readable: re-read at (or after) it and
+    watch from it. A watch cancellation carries it; a unary answer (range, compaction) does not,
+    so there it is None until the client finds it out (``_v3.answers.compact_probe_request``).
+    """
+
+    default_message = 'required revision has been compacted'
+
+    def __init__(self, message: Optional[str] = None, grpc_code: Optional[int] = None,
+                 compact_revision: Optional[int] = None, **kwargs):
+        self.compact_revision = compact_revision
+        super().__init__(message, grpc_code, **kwargs)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.compact_revision:
+            text += '; oldest readable revision: %d' % self.compact_revision
+        return text
+
+
+class EtcdFutureRevision(Etcd3Exception):
+    """Code 11 ``etcdserver: mvcc: required revision is a future revision``."""
+
+
+class EtcdQuotaExceeded(Etcd3Exception):
+    """Code 8 (HTTP 429) ``etcdserver: mvcc: database space exceeded``: the NOSPACE alarm is on.
+
+    Reads and deletes still work; writes fail until space is freed (compact, defragment) and the
+    alarm is disarmed.
+    """
+
+
+class EtcdUnavailable(Etcd3Exception):
+    """Code 14 (HTTP 503, Unavailable) not covered by a subclass: ``server stopped``, ``not
+    capable``, ``request timed out`` (with ``outcome_unknown`` for a write: the proposal may still
+    be applied), ``rpc not supported for learner``..."""
+
+    retryable = True
+
+
+class EtcdNoLeader(EtcdUnavailable):
+    """Code 14 ``etcdserver: no leader``: the member has no leader; nothing was proposed."""
+
+
+class EtcdLeaderChanged(EtcdUnavailable):
+    """Code 14 ``etcdserver: leader changed``: the leader changed while a linearizable read waited
+    for its read index; nothing was applied."""
+
+
+class EtcdDeadlineExceeded(Etcd3Exception):
+    """Code 4 (HTTP 504) or code 2 ``context deadline exceeded`` (HTTP 500, seen when a member lost
+    its leader): etcd gave up waiting. For a write ``outcome_unknown`` is True."""
+
+    retryable = True
+
+
+# gRPC code -> class when no message-specific rule applies (see _v3/answers.py).
+GRPC_CODE_CLASSES = {
+    3: EtcdInvalidArgument,
+    4: EtcdDeadlineExceeded,
+    5: EtcdNotFound,
+    6: EtcdAlreadyExists,
+    7: EtcdPermissionDenied,
+    9: EtcdFailedPrecondition,
+    14: EtcdUnavailable,
+    16: EtcdUnauthenticated,
+}
+# == end of etcd v3 ============================================================================
+
+
 def exception_for(payload: dict, status: Optional[int] = None, endpoint: Optional[str] = None,
                   outcome_unknown: bool = False, key: Optional[str] = None) -> EtcdException:
     """Build the exception for an etcd error body ``{"errorCode", "message", "cause", "index"}``."""
