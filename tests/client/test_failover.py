@@ -12,7 +12,6 @@ import pytest
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import (
     Client,
     EtcdConnectionFailed,
-    EtcdKeyNotFound,
     EtcdOutcomeUnknown,
     EtcdRaftInternal,
 )
