@@ -70,8 +70,11 @@ def _leaf(common_name: str, ca_cert: x509.Certificate, ca_key: ec.EllipticCurveP
                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server
-                                                     else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
+               # A server certificate is a client one too: with --client-cert-auth, etcd's v3
+               # gateway connects to etcd's own gRPC port presenting the server certificate,
+               # and without clientAuth that handshake fails ("tls: bad certificate").
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+                                                    if server else [ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
     if hosts:
         names: List[x509.GeneralName] = []
         for host in hosts:

@@ -222,3 +222,17 @@ def test_playbook_with_validate_certs_false_warns(insecure_run):
     assert 'pyetcd.etcd.etcd lookup: validate_certs=false' in flat
     # Said once through Ansible, not again by urllib3 on stderr for every request.
     assert 'InsecureRequestWarning' not in output and 'Unverified HTTPS request' not in output
+
+
+def test_v3_client_over_https_with_a_client_certificate(tls_server, pki, figures):
+    from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd3 import Etcd3Client  # pylint: disable=import-outside-toplevel
+    options = dict(host=tls_server.url, ca_cert=pki['ca'], cert=pki['client_cert'], key=pki['client_key'], timeout=5)
+    key = 'v3-tls-%s/' % uuid.uuid4().hex[:8]
+    with Etcd3Client(**options) as cli:
+        cli.put(key + 'a', 'over tls')
+        cli.put_many({'%sm%03d' % (key, n): str(n) for n in range(200)}, concurrency=2)
+        assert cli.get(key + 'a').value == 'over tls' and cli.count_prefix(key + 'm') == 200
+    with pytest.raises(EtcdTLSError) as err:
+        Etcd3Client(**dict(options, ca_cert=pki['other_ca'])).put(key + 'b', 'v')
+    assert 'certificate verify failed' in str(err.value) and not err.value.outcome_unknown
+    figures.add('tls/auth: cases checked', 2)
