@@ -57,8 +57,8 @@ class _Background(threading.Thread):
 
 @pytest.mark.slow
 def test_wait_past_a_frozen_first_member_returns_the_change(etcd_cluster, run_lookup, key_prefix):
-    frozen = etcd_cluster.members[0]
-    healthy = etcd_cluster.members[1:]
+    frozen = etcd_cluster.followers()[0]  # a follower: no election stalls the writes
+    healthy = [m for m in etcd_cluster.members if m is not frozen]
     key = key_prefix + '/published'
     writer = Client(host=[m.url for m in healthy], timeout=5)
     writer.write(key, 'before')
@@ -93,9 +93,9 @@ def test_wait_past_a_frozen_first_member_returns_the_change(etcd_cluster, run_lo
 
 @pytest.mark.slow
 def test_chained_waits_past_a_frozen_first_member_see_two_events(etcd_cluster, run_lookup, key_prefix):
-    frozen = etcd_cluster.members[0]
+    frozen = etcd_cluster.followers()[0]  # a follower: no election stalls the writes
     key = key_prefix + '/k'
-    writer = Client(host=[m.url for m in etcd_cluster.members[1:]], timeout=5)
+    writer = Client(host=[m.url for m in etcd_cluster.members if m is not frozen], timeout=5)
     first = writer.write(key, 'one')
     second = writer.write(key, 'two')
     third = writer.write(key, 'three')
@@ -143,8 +143,10 @@ def test_wait_when_no_member_answers_says_so_not_no_change(etcd_cluster, run_loo
 
 @pytest.mark.slow
 def test_a_member_that_freezes_during_the_wait_is_not_taken_for_no_change(etcd_cluster, run_lookup, key_prefix):
-    watched = etcd_cluster.members[0]
-    others = etcd_cluster.members[1:]
+    # A follower: freezing the leader would stall the write behind an election, which on a busy
+    # machine can outlast the wait and turn the test's premise into a race.
+    watched = etcd_cluster.followers()[0]
+    others = [m for m in etcd_cluster.members if m is not watched]
     key = key_prefix + '/k'
     writer = Client(host=[m.url for m in others], timeout=5)
     writer.write(key, 'before')

@@ -71,8 +71,6 @@ ROUND_TRIP_VALUES = {
 }
 
 REFUSED_VALUES = {
-    'int': (5, 'value must be a string'),
-    'float': (1.5, 'value must be a string'),
     'none': (None, 'value must be a string'),
     'bool': (True, 'value must be a string'),
     'bytes': (b'\x00\xff', 'value must be a string'),
@@ -100,10 +98,8 @@ REFUSED_OPTIONS = {
     'create-with-prev-index': (lambda c, k: c.compare_and_swap(k, 'v', prev_exist=False, prev_index=3), 'cannot be combined'),
     'refresh-with-value': (lambda c, k: c.write(k, 'v', ttl=5, refresh=True), 'value must be None'),
     'refresh-without-ttl': (lambda c, k: c.write(k, None, refresh=True), 'needs a ttl'),
-    'cas-without-condition': (lambda c, k: c.compare_and_swap(k, 'v'), 'needs at least one of'),
-    'cad-without-condition': (lambda c, k: c.compare_and_delete(k), 'needs prev_value or prev_index'),
     'prev-exist-text': (lambda c, k: c.write(k, 'v', prev_exist='no'), 'prev_exist must be true or false'),
-    'prev-value-not-text': (lambda c, k: c.compare_and_swap(k, 'v', prev_value=1), 'prev_value must be a string'),
+    'prev-value-not-text': (lambda c, k: c.compare_and_swap(k, 'v', prev_value=[1]), 'prev_value must be a string or a number'),
     'recursive-not-bool': (lambda c, k: c.delete(k, recursive='yes'), 'recursive must be true or false'),
 }
 

@@ -191,6 +191,9 @@ def test_frozen_member_times_out_and_moves_on(etcd_cluster, figures):
     prefix = '/frozen-%s' % uuid.uuid4().hex[:8]
     seed = Client(host=etcd_cluster.hosts, timeout=5)
     seed.write(prefix + '/seed', 'before')
+    # This client hears from the member before it freezes: the member is confirmed.
+    confirmed = Client(host=_ordered_hosts(etcd_cluster, frozen), timeout=TIMEOUT)
+    confirmed.read(prefix + '/seed')
     frozen.freeze()
     try:
         # A read starting on the frozen member: one timeout there, then the next member answers.
@@ -206,27 +209,37 @@ def test_frozen_member_times_out_and_moves_on(etcd_cluster, figures):
         assert time.monotonic() - start < TIMEOUT
         reader.close()
 
-        # A write starting on the frozen member: it was sent, so it is never re-sent elsewhere;
+        # A fresh client's write: the frozen member does not answer the health check (one
+        # timeout), so the write goes to a live member and lands.
+        fresh = Client(host=_ordered_hosts(etcd_cluster, frozen), timeout=TIMEOUT)
+        start = time.monotonic()
+        assert fresh.write(prefix + '/fresh', 'landed').endpoint != frozen.url
+        assert time.monotonic() - start < TIMEOUT + SLACK
+        assert seed.read(prefix + '/fresh', quorum=True).node.value == 'landed'
+        fresh.close()
+
+        # A write to the confirmed member: it was sent, so it is never re-sent elsewhere;
         # the caller hears "outcome unknown" after one timeout.
-        writer = Client(host=_ordered_hosts(etcd_cluster, frozen), timeout=TIMEOUT)
         start = time.monotonic()
         with pytest.raises(EtcdOutcomeUnknown) as err:
-            writer.write(prefix + '/during', 'sent-to-frozen')
+            confirmed.write(prefix + '/during', 'sent-to-frozen')
         elapsed = time.monotonic() - start
         assert elapsed < TIMEOUT + SLACK, 'write took %.2fs' % elapsed
         message = str(err.value)
         assert frozen.url in message and 'no answer within 1s' in message and 'may or may not' in message
         assert '\n' not in message
         # The next write starts on a healthy member and succeeds.
-        assert writer.write(prefix + '/after', 'ok').node.value == 'ok'
-        writer.close()
+        assert confirmed.write(prefix + '/after', 'ok').node.value == 'ok'
+        confirmed.close()
 
-        # A watch on the frozen member ends at its own timeout; it cannot tell a frozen
-        # member from a key that did not change (etcd sends nothing while a watch is idle).
+        # A watch goes only to a member that answers: etcd sends nothing while a watch is idle,
+        # so a frozen member would look like a key that did not change. It is reported as a
+        # member that does not answer, never as "no change".
         watcher = Client(host=[(frozen.host, frozen.port)], timeout=TIMEOUT)
         start = time.monotonic()
-        with pytest.raises(EtcdWatchTimedOut):
+        with pytest.raises(EtcdConnectionFailed) as err:
             watcher.read(prefix + '/seed', wait=True, timeout=TIMEOUT)
+        assert not isinstance(err.value, EtcdWatchTimedOut) and 'no answer within 1s' in str(err.value)
         assert time.monotonic() - start < TIMEOUT + SLACK
         watcher.close()
     finally:
@@ -241,7 +254,7 @@ def test_frozen_member_times_out_and_moves_on(etcd_cluster, figures):
         figures.add('faults: frozen-member writes never applied')
     seed.close()
     figures.add('faults: member SIGSTOP survived')
-    figures.add('faults: operations checked during SIGSTOP', 5)
+    figures.add('faults: operations checked during SIGSTOP', 6)
 
 
 @pytest.mark.slow
@@ -285,13 +298,15 @@ def test_all_members_frozen_read_waits_once_per_member(etcd_cluster, figures):
         # One timeout per member, tried once each: 3 s, never 3 x retries x 1 s.
         assert 3 * TIMEOUT * 0.9 <= elapsed < 3 * TIMEOUT + SLACK, 'read took %.2fs' % elapsed
 
-        # A write is sent to one member only: one timeout, then "outcome unknown".
+        # After the read no member is confirmed any more: a write asks each for /health (one
+        # timeout each) and is sent nowhere, so it is not "outcome unknown".
         start = time.monotonic()
-        with pytest.raises(EtcdOutcomeUnknown) as err:
+        with pytest.raises(EtcdConnectionFailed) as err:
             client.write('/frozen-all/k', 'w')
         elapsed = time.monotonic() - start
-        assert len(err.value.attempts) == 1
-        assert TIMEOUT * 0.9 <= elapsed < TIMEOUT + SLACK, 'write took %.2fs' % elapsed
+        assert not err.value.outcome_unknown and len(err.value.attempts) == 3
+        assert all('to a health check' in reason for _url, reason in err.value.attempts)
+        assert 3 * TIMEOUT * 0.9 <= elapsed < 3 * TIMEOUT + SLACK, 'write took %.2fs' % elapsed
     finally:
         for member in etcd_cluster.members:
             member.thaw()
