@@ -38,9 +38,11 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     ClientException,
     Etcd3Exception,
     EtcdException,
+    EtcdFailedPrecondition,
     EtcdInvalidResponse,
     EtcdNoLeader,
     EtcdUnauthenticated,
+    EtcdUnavailable,
 )
 
 MemberId = Union[int, str]
@@ -49,6 +51,8 @@ Endpoint = Union[int, str]
 DEFRAGMENT_TIMEOUT = 300.0
 SNAPSHOT_TIMEOUT = 60.0
 _UINT64_MAX = 2 ** 64 - 1
+# etcd's refusals of a membership change that come before anything is proposed (code 14).
+_REFUSED_BEFORE_PROPOSING = ('unhealthy cluster', 'not enough started members')
 # Snapshots to a file object that cannot be read back are copied here as well (to find the
 # revision); up to this size in memory, beyond it in a temporary file.
 _SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -149,6 +153,21 @@ class ClusterMixin:
 
     # -- members ------------------------------------------------------------------------------
 
+    def _membership_change(self, method: str, body: Dict[str, Any], subject: str) -> MemberList:
+        """A member add/remove/update/promote: sent once, never again without an answer.
+
+        etcd checks a change against the cluster's health before proposing it: ``unhealthy
+        cluster`` (a voting member was not connected for the last 5 s, e.g. just after a
+        start) and ``re-configuration failed due to not enough started members`` come back as
+        code 14 but change nothing, so those exceptions say the outcome is known.
+        """
+        try:
+            return MemberList.from_json(self.call(method, body, write=True, subject=subject))
+        except EtcdUnavailable as exc:
+            if any(fragment in exc.message.lower() for fragment in _REFUSED_BEFORE_PROPOSING):
+                exc.outcome_unknown = False
+            raise
+
     def members(self, linearizable: bool = False) -> List[Member]:
         """The cluster's members (``POST /cluster/member/list``), learners and unstarted ones
         included (an unstarted member has no name and no client URLs).
@@ -171,6 +190,9 @@ class ClusterMixin:
         answer (:class:`EtcdOutcomeUnknown`: list the members to see whether it was added).
         Adding a voter to a cluster costs quorum until the new member runs.
         :raises EtcdMemberExists: a member has these peer URLs.
+        :raises EtcdUnavailable: ``unhealthy cluster`` (with ``outcome_unknown`` False: nothing
+            was added): etcd takes membership changes only once every voting member has been
+            connected for 5 seconds.
         :raises ClientException: bad ``peer_urls``/``learner`` (nothing is sent).
         """
         urls = peer_url_list(peer_urls)
@@ -179,7 +201,7 @@ class ClusterMixin:
         body: Dict[str, Any] = {'peerURLs': urls}
         if learner:
             body['isLearner'] = True
-        answer = MemberList.from_json(self.call('/cluster/member/add', body, write=True, subject=', '.join(urls)))
+        answer = self._membership_change('/cluster/member/add', body, ', '.join(urls))
         if answer.member is None:
             raise EtcdInvalidResponse('member add answered without the new member', endpoint=self.current_endpoint)
         return answer.member
@@ -191,19 +213,36 @@ class ClusterMixin:
             after the removal went through: the removal is never sent twice).
         """
         number = to_member_id(id, 'id')
-        return list(MemberList.from_json(self.call('/cluster/member/remove', {'ID': str(number)}, write=True,
-                                                   subject='member %s' % _name(number))).members)
+        return list(self._membership_change('/cluster/member/remove', {'ID': str(number)},
+                                            'member %s' % _name(number)).members)
 
-    def update_member(self, id: MemberId, peer_urls: Union[str, Sequence[str]]) -> List[Member]:  # pylint: disable=redefined-builtin
+    def update_member(self, id: MemberId, peer_urls: Union[str, Sequence[str]],  # pylint: disable=redefined-builtin
+                      force: bool = False) -> List[Member]:
         """Give a member new peer URLs (``POST /cluster/member/update``); returns the members.
 
+        A learner is refused unless ``force``: etcd 3.4 and 3.5 (up to the fix of
+        etcd-io/etcd#21694, May 2026) forget that a member is a learner when its peer URLs are
+        updated; raft still treats it as one, so it can never be promoted and the member list
+        overstates the cluster's quorum. Checking costs one member list first. Remove the
+        learner and add it again with the new URL instead.
         :raises EtcdMemberNotFound: no member has this ID.
         :raises EtcdMemberExists: another member has one of these URLs.
+        :raises EtcdFailedPrecondition: the member is a learner (nothing was sent to change it).
         """
         number = to_member_id(id, 'id')
         urls = peer_url_list(peer_urls)
-        return list(MemberList.from_json(self.call('/cluster/member/update', {'ID': str(number), 'peerURLs': urls},
-                                                   write=True, subject='member %s' % _name(number))).members)
+        if not isinstance(force, bool):
+            raise ClientException('force must be true or false, got %r' % (force,))
+        if not force:
+            for member in self.members():
+                if member.id == number and member.is_learner:
+                    raise EtcdFailedPrecondition(
+                        'member %s is a learner: updating its peer URLs would make etcd forget that it is one '
+                        '(etcd-io/etcd#21694), so it could never be promoted; remove it and add it again with the '
+                        'new peer URL, or pass force=True on an etcd with the fix' % _name(number),
+                        endpoint=self.current_endpoint, key='member %s' % _name(number))
+        return list(self._membership_change('/cluster/member/update', {'ID': str(number), 'peerURLs': urls},
+                                            'member %s' % _name(number)).members)
 
     def promote_member(self, id: MemberId) -> List[Member]:  # pylint: disable=redefined-builtin
         """Make a learner a voting member (``POST /cluster/member/promote``); returns the members.
@@ -214,8 +253,8 @@ class ClusterMixin:
         :raises EtcdMemberNotFound: no member has this ID.
         """
         number = to_member_id(id, 'id')
-        return list(MemberList.from_json(self.call('/cluster/member/promote', {'ID': str(number)}, write=True,
-                                                   subject='member %s' % _name(number))).members)
+        return list(self._membership_change('/cluster/member/promote', {'ID': str(number)},
+                                            'member %s' % _name(number)).members)
 
     # -- status -------------------------------------------------------------------------------
 

@@ -62,8 +62,8 @@ def stream_lines(response: Any, endpoint: str) -> Iterator[bytes]:
         try:
             chunk = response.read(_READ_SIZE)
         except Exception as exc:  # urllib3 ProtocolError / ReadTimeoutError, OSError...  pylint: disable=broad-except
-            raise EtcdSnapshotError('snapshot stream from %s broke off (%s: %s)' % (endpoint, type(exc).__name__, exc),
-                                    endpoint=endpoint) from None
+            raise EtcdSnapshotError('snapshot stream broke off (%s: %s); what was written is not a usable snapshot'
+                                    % (type(exc).__name__, exc), endpoint=endpoint) from None
         if not chunk:
             break
         buffer += chunk
@@ -71,7 +71,8 @@ def stream_lines(response: Any, endpoint: str) -> Iterator[bytes]:
         for line in lines:
             yield line
     if buffer.strip():
-        raise EtcdSnapshotError('snapshot stream from %s ended in the middle of a chunk' % endpoint, endpoint=endpoint)
+        raise EtcdSnapshotError('snapshot stream ended in the middle of a chunk; what was written is not a usable '
+                                'snapshot', endpoint=endpoint)
 
 
 class SnapshotStream:
@@ -87,17 +88,22 @@ class SnapshotStream:
         self.trailer: Optional[bytes] = None
 
     def _fail(self, what: str) -> EtcdSnapshotError:
-        return EtcdSnapshotError('snapshot from %s: %s (after %d bytes in %d chunks); the file is not a usable snapshot'
-                                 % (self.endpoint, what, self.db_size, self.chunks), endpoint=self.endpoint)
+        return EtcdSnapshotError('snapshot stream: %s (after %d bytes in %d chunks); what was written is not a usable '
+                                 'snapshot' % (what, self.db_size, self.chunks), endpoint=self.endpoint)
 
     def feed(self, line: bytes) -> None:
         """One line of the stream. Raises the etcd error of an in-stream error object, and
         :class:`EtcdSnapshotError` for a chunk that does not fit the framing."""
-        result = parse_stream_line(line, self.endpoint, 'snapshot')
-        if result is None:
-            return
-        blob = decode_bytes(result.get('blob'), 'blob')
-        remaining = to_int(result.get('remaining_bytes'), 'remaining_bytes')
+        try:
+            result = parse_stream_line(line, self.endpoint, 'snapshot')
+            if result is None:
+                return
+            blob = decode_bytes(result.get('blob'), 'blob')
+            remaining = to_int(result.get('remaining_bytes'), 'remaining_bytes')
+        except EtcdSnapshotError:
+            raise
+        except EtcdInvalidResponse as exc:  # not etcd's framing at all (an in-stream etcd error passes)
+            raise self._fail('chunk %d is garbled (%s)' % (self.chunks + 1, exc.message)) from None
         if self.trailer is not None:
             raise self._fail('a chunk came after the SHA-256 trailer')
         self.chunks += 1
