@@ -43,8 +43,8 @@ def _name(value: Any, name: str) -> str:
 def _password(value: Any, name: str = 'password') -> str:
     """A password: a non-empty string. The message never shows the value."""
     if not isinstance(value, str) or not value:
-        raise ClientException('%s must be a non-empty string (got %s)' % (name, 'an empty string' if value == ''
-                                                                        else type(value).__name__))
+        got = 'an empty string' if value == '' else type(value).__name__
+        raise ClientException('%s must be a non-empty string (got %s)' % (name, got))
     return value
 
 

@@ -68,8 +68,7 @@ def stream_lines(response: Any, endpoint: str) -> Iterator[bytes]:
             break
         buffer += chunk
         *lines, buffer = buffer.split(b'\n')
-        for line in lines:
-            yield line
+        yield from lines
     if buffer.strip():
         raise EtcdSnapshotError('snapshot stream ended in the middle of a chunk; what was written is not a usable '
                                 'snapshot', endpoint=endpoint)
