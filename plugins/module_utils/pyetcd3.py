@@ -11,7 +11,9 @@ from __future__ import annotations
 
 # pylint: disable=unused-import
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn as transactions  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.auth_admin import AuthAdminMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.base import Etcd3Base, prefix_for_version  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.cluster import ClusterMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.kv import KVMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (  # noqa: F401
     Alarm,
@@ -25,11 +27,12 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (  #
     Status,
     TxnResult,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.snapshot import EtcdSnapshotError, SnapshotInfo  # noqa: F401
 
 
-class Etcd3Client(KVMixin, Etcd3Base):
+class Etcd3Client(KVMixin, ClusterMixin, AuthAdminMixin, Etcd3Base):
     """etcd v3 client over the JSON gateway; see :class:`Etcd3Base` for the arguments."""
 
 
 __all__ = ['Etcd3Client', 'transactions', 'prefix_for_version', 'Alarm', 'DeleteResult', 'Event', 'KeyValue', 'Member',
-           'PutResult', 'RangeResult', 'ResponseHeader', 'Status', 'TxnResult']
+           'PutResult', 'RangeResult', 'ResponseHeader', 'Status', 'TxnResult', 'EtcdSnapshotError', 'SnapshotInfo']
