@@ -233,6 +233,6 @@ def test_v3_client_over_https_with_a_client_certificate(tls_server, pki, figures
         cli.put_many({'%sm%03d' % (key, n): str(n) for n in range(200)}, concurrency=2)
         assert cli.get(key + 'a').value == 'over tls' and cli.count_prefix(key + 'm') == 200
     with pytest.raises(EtcdTLSError) as err:
-        Etcd3Client(**dict(options, ca_cert=pki['other_ca'])).put(key + 'b', 'v')
+        Etcd3Client(**{**options, 'ca_cert': pki['other_ca']}).put(key + 'b', 'v')
     assert 'certificate verify failed' in str(err.value) and not err.value.outcome_unknown
     figures.add('tls/auth: cases checked', 2)

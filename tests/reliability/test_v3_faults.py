@@ -131,7 +131,7 @@ def test_leader_sigkill_during_pipelined_put_many_keeps_transactions_whole(etcd_
     transactions = [items[start:start + size] for start in range(0, len(items), size)]
     assert len(exc.results) == len(transactions)
     stored = _survivor_view(etcd_cluster, leader, prefix)
-    failed = {subject: failure for subject, failure in exc.failures}
+    failed = dict(exc.failures)
     acknowledged = unknown = unknown_applied = 0
     for position, chunk in enumerate(transactions):
         present = [key for key, _value in chunk if key in stored]

@@ -15,7 +15,6 @@ import http.client
 import re
 import socket
 import ssl
-from typing import Iterator, Optional
 
 try:
     import urllib3

@@ -28,7 +28,7 @@ import io
 import socket
 import threading
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Sequence, Tuple
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdBulkWriteFailed,
@@ -295,4 +295,3 @@ class PipelinedBatch:
             self._fail(position, EtcdOutcomeUnknown(
                 'no answer to a %s that was sent (%d pipelined requests unanswered)' % (self.jobs[position].method, len(lost_jobs)),
                 [failure.attempt(base)], key=self.jobs[position].subject, endpoint=base))
-

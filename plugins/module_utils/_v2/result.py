@@ -64,8 +64,8 @@ class ResponseNode(dict):
     ttl = property(lambda self: self.get('ttl'))
     expiration = property(lambda self: self.get('expiration'))
     dir = property(lambda self: bool(self.get('dir', False)))
-    children = property(lambda self: self.get('nodes') or [], doc='The child nodes (a directory read non-recursively lists '
-                                                                   'its subdirectories without their children).')
+    # A directory read without recursive lists its subdirectories without their children.
+    children = property(lambda self: self.get('nodes') or [], doc='The child nodes.')
 
     def to_dict(self) -> dict:
         """The node as plain data with snake-case names (as the modules return it); children nested.
