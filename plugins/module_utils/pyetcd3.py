@@ -13,23 +13,29 @@ from __future__ import annotations
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn as transactions  # noqa: F401
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.base import Etcd3Base, prefix_for_version  # noqa: F401
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.kv import KVMixin
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lease import LeaseHandle, LeaseMixin
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lock import Lock, LockMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (  # noqa: F401
     Alarm,
     DeleteResult,
     Event,
     KeyValue,
+    Lease,
     Member,
     PutResult,
     RangeResult,
     ResponseHeader,
     Status,
     TxnResult,
+    WatchResult,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.watch import Watch, WatchMixin
 
 
-class Etcd3Client(KVMixin, Etcd3Base):
+class Etcd3Client(LockMixin, WatchMixin, LeaseMixin, KVMixin, Etcd3Base):
     """etcd v3 client over the JSON gateway; see :class:`Etcd3Base` for the arguments."""
 
 
-__all__ = ['Etcd3Client', 'transactions', 'prefix_for_version', 'Alarm', 'DeleteResult', 'Event', 'KeyValue', 'Member',
-           'PutResult', 'RangeResult', 'ResponseHeader', 'Status', 'TxnResult']
+__all__ = ['Etcd3Client', 'transactions', 'prefix_for_version', 'Alarm', 'DeleteResult', 'Event', 'KeyValue', 'Lease',
+           'LeaseHandle', 'Lock', 'Member', 'PutResult', 'RangeResult', 'ResponseHeader', 'Status', 'TxnResult', 'Watch',
+           'WatchResult']
