@@ -153,6 +153,19 @@ class StreamCalls:
                 self._authenticate(stale=token)
         raise AssertionError('unreachable')  # pragma: no cover
 
+    def renew_token(self, stale: Optional[str]) -> bool:
+        """Authenticate again after a stream refused ``stale`` (the token it was opened with);
+        False when the client has no user (nothing to renew)."""
+        if not self.username:
+            return False
+        self._authenticate(stale=stale)
+        return True
+
+    @property
+    def auth_token(self) -> Optional[str]:
+        """The token requests carry now (None without auth)."""
+        return self._token
+
     def call_stream(self, method: str, body: Dict[str, Any], *, subject: Optional[str] = None,
                     read_timeout: Optional[float] = None, watch: bool = False) -> LineStream:
         """POST ``body`` to ``<prefix><method>`` and return the open streamed answer.

@@ -23,7 +23,9 @@ How the gateway's ``/v3/watch`` stream is read (the same on etcd 3.4 and 3.5):
 
 ``timeout`` bounds the wait for the next event: :class:`EtcdWatchTimedOut` (no change), never a
 hang and never "outcome unknown". After it the watch is not lost: iterating again opens it
-anew from where it was. A watch is opened only on a member that answered ``/health``.
+anew from where it was. A watch is opened only on a member that answered ``/health``. A
+watch refused for its auth token (missing, expired, or older than the auth store) is opened
+once more after authenticating again.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     Etcd3Exception,
     EtcdCompacted,
     EtcdInvalidResponse,
+    EtcdPermissionDenied,
+    EtcdUnauthenticated,
     EtcdUnavailable,
     EtcdWatchTimedOut,
 )
@@ -117,11 +121,12 @@ class Watch:
         """Every change up to this revision has been delivered (0 before the watch started)."""
         return (self._next_revision or 1) - 1
 
-    def _open(self, deadline: float) -> None:
+    def _open(self, deadline: float, renew: bool = True) -> None:
         body = dict(self._request)
         if self._next_revision is not None:
             body['start_revision'] = self._next_revision
         left = max(deadline - time.monotonic(), 0.001)
+        token = self._client.auth_token
         stream = self._client.call_stream('/watch', {'create_request': body}, subject=self.subject,
                                           read_timeout=left, watch=True)
         try:
@@ -131,6 +136,13 @@ class Watch:
                                       endpoint=stream.endpoint, key=self.subject)
             created = WatchResult.from_json(result)
             error = watch_cancel_error(result, stream.endpoint, self.subject)
+            # A watch refused for its token is created and cancelled at once (HTTP 200): 3.5
+            # says "permission denied" for a missing or expired token too, 3.4 names it.
+            if isinstance(error, (EtcdUnauthenticated, EtcdPermissionDenied)) and renew \
+                    and self._client.renew_token(token):
+                stream.close()
+                self._open(deadline, renew=False)
+                return
             if error is not None:
                 raise self._explain(error)
             if not created.created:

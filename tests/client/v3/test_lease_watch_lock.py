@@ -203,7 +203,7 @@ def test_watch_prefix_prev_kv_and_filters(v3, key_prefix):
     v3.put(key_prefix + '/dir/a', '2')
     v3.delete(key_prefix + '/dir/a')
     v3.put(key_prefix + '/dir/b', '3')
-    seen = [next(watch) for _ in range(3)]
+    seen = [next(watch) for _number in range(3)]
     watch.close()
     assert [(e.type, e.kv.key, e.kv.value) for e in seen] == [
         ('PUT', key_prefix + '/dir/a', '1'), ('PUT', key_prefix + '/dir/a', '2'), ('PUT', key_prefix + '/dir/b', '3')]
@@ -215,7 +215,7 @@ def test_watch_replays_from_start_revision(v3, key_prefix):
     key = key_prefix + '/hist'
     revisions = [v3.put(key, str(number)).header.revision for number in range(3)]
     with v3.watch(key, start_revision=revisions[0], timeout=10) as watch:
-        events = [next(watch) for _ in range(3)]
+        events = [next(watch) for _number in range(3)]
     assert [e.kv.value for e in events] == ['0', '1', '2']
     assert [e.kv.mod_revision for e in events] == revisions
 
@@ -423,3 +423,32 @@ def test_lock_answer_checked_with_raw_gateway(v3, etcd_server, key_prefix):
         answer = requests.post(etcd_server.url + '/v3/kv/range', json={'key': base64.b64encode(lock.key).decode()},
                                timeout=5).json()
         assert int(answer['kvs'][0]['lease']) == lock.lease.id
+
+
+# -- auth: a watch refused for an expired token is opened again after authenticating ------------
+
+@pytest.fixture(params=('3.5', '3.4'), ids=['etcd3.5', 'etcd3.4'])
+def auth_server(request):
+    """A server of its own with auth on and simple tokens that expire after 2 idle seconds."""
+    try:
+        find_etcd(request.param)
+    except EtcdUnavailable as error:
+        pytest.skip(str(error))
+    server = EtcdServer(request.param, extra_args=('--auth-token-ttl', '2')).start()
+    etcdctl(server.url, 'user', 'add', 'root:rootpw')
+    etcdctl(server.url, 'user', 'grant-role', 'root', 'root')
+    etcdctl(server.url, 'auth', 'enable')
+    yield server
+    server.destroy()
+
+
+def test_watch_renews_an_expired_token(auth_server):
+    client = Etcd3Client(host=auth_server.host, port=auth_server.port, username='root', password='rootpw', timeout=5)
+    client.put('a/k', 'first')
+    stale = client.auth_token
+    time.sleep(4)  # the simple token expires after 2 idle seconds
+    with client.watch('a/k', timeout=10) as watch:
+        assert client.auth_token != stale
+        etcdctl(auth_server.url, '--user', 'root:rootpw', 'put', 'a/k', 'second')
+        assert next(watch).kv.value == 'second'
+    client.close()
