@@ -317,11 +317,14 @@ def test_watch_skips_frozen_member_and_resumes_on_another(etcd_cluster):
         assert next(watch).kv.value == 'seen'
     finally:
         first.thaw()
+    first.wait_healthy(30)  # back in the cluster before another member goes
     # The member the watch is on goes away: it is opened again elsewhere, nothing lost or repeated.
     victim = first if watch.endpoint == first.url else second if watch.endpoint == second.url else third
     victim.kill()
-    survivor = next(m for m in etcd_cluster.members if m is not victim)
-    etcdctl(survivor.url, 'put', 'f/k', 'after')
+    survivors = [m for m in etcd_cluster.members if m is not victim]
+    for member in survivors:
+        member.wait_healthy(30)  # a leader again (the victim may have been the leader)
+    etcdctl(survivors[0].url, 'put', 'f/k', 'after')
     event = next(watch)
     assert event.kv.value == 'after'
     assert watch.endpoint != victim.url
