@@ -15,24 +15,34 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.auth_admin import 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.base import Etcd3Base, prefix_for_version  # noqa: F401
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.cluster import ClusterMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.kv import KVMixin
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lease import LeaseHandle, LeaseMixin
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lock import Lock, LockMixin
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (  # noqa: F401
     Alarm,
     DeleteResult,
     Event,
     KeyValue,
+    Lease,
     Member,
     PutResult,
     RangeResult,
     ResponseHeader,
     Status,
     TxnResult,
+    WatchResult,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.snapshot import EtcdSnapshotError, SnapshotInfo  # noqa: F401
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.watch import Watch, WatchMixin
 
 
-class Etcd3Client(KVMixin, ClusterMixin, AuthAdminMixin, Etcd3Base):
-    """etcd v3 client over the JSON gateway; see :class:`Etcd3Base` for the arguments."""
+class Etcd3Client(LockMixin, WatchMixin, LeaseMixin, KVMixin, ClusterMixin, AuthAdminMixin, Etcd3Base):
+    """etcd v3 client over the JSON gateway; see :class:`Etcd3Base` for the arguments.
+
+    Keys (``KVMixin``), leases, watches and locks, cluster and maintenance calls, and auth
+    administration, each family in its own file under ``_v3/``.
+    """
 
 
-__all__ = ['Etcd3Client', 'transactions', 'prefix_for_version', 'Alarm', 'DeleteResult', 'Event', 'KeyValue', 'Member',
-           'PutResult', 'RangeResult', 'ResponseHeader', 'Status', 'TxnResult', 'EtcdSnapshotError', 'SnapshotInfo']
+__all__ = ['Etcd3Client', 'transactions', 'prefix_for_version', 'Alarm', 'DeleteResult', 'Event', 'EtcdSnapshotError',
+           'KeyValue', 'Lease', 'LeaseHandle', 'Lock', 'Member', 'PutResult', 'RangeResult', 'ResponseHeader',
+           'SnapshotInfo', 'Status', 'TxnResult', 'Watch', 'WatchResult']
