@@ -92,6 +92,40 @@ def protobuf_implementation() -> str:
         return 'not installed'
 
 
+def server_pid(port: int) -> Optional[int]:
+    """The process listening on 127.0.0.1:port (the etcd measured against), from /proc; None
+    when it cannot be found (another OS, no permission)."""
+    wanted = '0100007F:%04X' % port
+    inodes = set()
+    try:
+        with open('/proc/net/tcp', encoding='ascii') as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == wanted and fields[3] == '0A':  # 0A: LISTEN
+                    inodes.add('socket:[%s]' % fields[9])
+        for pid in (entry for entry in os.listdir('/proc') if entry.isdigit()):
+            try:
+                if any(os.readlink('/proc/%s/fd/%s' % (pid, fd)) in inodes for fd in os.listdir('/proc/%s/fd' % pid)):
+                    return int(pid)
+            except OSError:
+                continue
+    except (OSError, IndexError):
+        pass
+    return None
+
+
+def cpu_seconds(pid: Optional[int]) -> float:
+    """User + system CPU seconds of a process so far (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open('/proc/%d/stat' % pid, encoding='ascii') as handle:
+            fields = handle.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode('ascii')
 
@@ -168,22 +202,31 @@ SEQ_PREFIX = '/bench-v3/seq'
 
 def sequential(host: str, port: int, ops: int, rounds: int) -> Tuple[List[dict], Dict[str, Dict[str, SeqFunc]]]:
     contenders = seq_contenders(host, port)
+    etcd_pid = server_pid(port)
     seed = Etcd3Client(host, port)
     seed.put_many([('%s/k%d' % (SEQ_PREFIX, i), VALUE) for i in range(SPREAD)])
     for funcs in contenders.values():  # warm-up: connections open, gateway prefix known, code paths hot
         funcs['get'](SEQ_PREFIX, 50)
         funcs['put'](SEQ_PREFIX, 20)
     times: Dict[tuple, List[float]] = {}
+    cpu: Dict[tuple, List[float]] = {}
+    server: Dict[tuple, List[float]] = {}
     for _round in range(rounds):
         # Interleaved, so a slow phase of the shared machine hits every contender alike.
         for op in ('put', 'get'):
             for name, funcs in contenders.items():
+                started, server_started = time.process_time(), cpu_seconds(etcd_pid)
                 times.setdefault((name, op), []).append(benchlib.timed(lambda f=funcs[op]: f(SEQ_PREFIX, ops)))
+                cpu.setdefault((name, op), []).append(time.process_time() - started)
+                server.setdefault((name, op), []).append(cpu_seconds(etcd_pid) - server_started)
     rows = []
     for (name, op), samples in times.items():
         median = benchlib.best_of(samples)
         rows.append({'name': name, 'op': op, 'seconds': round(median, 4), 'ops': ops,
-                     'per_second': round(ops / median, 1), 'rounds': [round(s, 4) for s in samples]})
+                     'per_second': round(ops / median, 1),
+                     'client_cpu_us_per_op': round(1e6 * benchlib.best_of(cpu[(name, op)]) / ops),
+                     'etcd_cpu_us_per_op': round(1e6 * benchlib.best_of(server[(name, op)]) / ops) if etcd_pid else None,
+                     'rounds': [round(s, 4) for s in samples]})
     return rows, contenders
 
 
@@ -282,24 +325,29 @@ def bulk(host: str, port: int, keys: int, rounds: int) -> List[dict]:
     return rows
 
 
-def profile(funcs: Dict[str, SeqFunc], ops: int) -> None:
-    """cProfile of Etcd3Client's sequential loops: own time by function and by package."""
+def profile(contenders: Dict[str, Dict[str, SeqFunc]], ops: int) -> None:
+    """cProfile of the sequential loops of Etcd3Client and of the bare loop, one after the
+    other: own time by package (per request) and, for Etcd3Client, by function."""
     for op in ('put', 'get'):
-        profiler = cProfile.Profile()
-        profiler.enable()
-        funcs[op](SEQ_PREFIX, ops)
-        profiler.disable()
-        stats = pstats.Stats(profiler)
-        total = sum(entry[2] for entry in stats.stats.values())  # pylint: disable=no-member
-        groups: Dict[str, float] = {}
-        for (filename, _line, _func), entry in stats.stats.items():  # pylint: disable=no-member
-            groups[package_of(filename)] = groups.get(package_of(filename), 0.0) + entry[2]
-        print('\nprofile: %d %ss of %s, %.3f s of own time under cProfile; by package:' % (ops, op, OURS, total))
-        for group, seconds in sorted(groups.items(), key=lambda item: -item[1]):
-            print('  %-44s %6.3f s %5.1f%%  %7.1f us per %s' % (group, seconds, 100 * seconds / total,
-                                                             1e6 * seconds / ops, op))
-        print('top functions by own time:')
-        stats.sort_stats('tottime').print_stats(18)
+        for name in (OURS, BARE):
+            profiler = cProfile.Profile()
+            profiler.enable()
+            contenders[name][op](SEQ_PREFIX, ops)
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            total = sum(entry[2] for entry in stats.stats.values())  # pylint: disable=no-member
+            groups: Dict[str, float] = {}
+            for (filename, _line, _func), entry in stats.stats.items():  # pylint: disable=no-member
+                groups[package_of(filename)] = groups.get(package_of(filename), 0.0) + entry[2]
+            print('\nprofile: %d %ss of %s, %.3f s of own time under cProfile (%.0f us per %s); by package:'
+                  % (ops, op, name, total, 1e6 * total / ops, op))
+            for group, seconds in sorted(groups.items(), key=lambda item: -item[1]):
+                if seconds >= 0.005 * total:
+                    print('  %-44s %6.3f s %5.1f%%  %7.1f us per %s' % (group, seconds, 100 * seconds / total,
+                                                                     1e6 * seconds / ops, op))
+            if name == OURS:
+                print('top functions by own time:')
+                stats.sort_stats('tottime').print_stats(18)
 
 
 def package_of(filename: str) -> str:
@@ -345,9 +393,13 @@ def main(argv=None) -> int:
     seq, contenders = sequential(host, port, args.ops, args.rounds)
     by = {(row['name'], row['op']): row for row in seq}
     print('\nsequential, %d requests per round, median of %d rounds' % (args.ops, args.rounds))
-    print('%-26s %12s %12s' % ('', 'puts/s', 'gets/s'))
+    print('%-26s %8s %8s   %-22s %-22s' % ('', 'puts/s', 'gets/s', 'CPU us/put client etcd', 'CPU us/get client etcd'))
     for name in dict.fromkeys(row['name'] for row in seq):
-        print('%-26s %12.0f %12.0f' % (name, by[(name, 'put')]['per_second'], by[(name, 'get')]['per_second']))
+        put, get = by[(name, 'put')], by[(name, 'get')]
+        print('%-26s %8.0f %8.0f   %11d %10s %11d %10s' % (name, put['per_second'], get['per_second'],
+                                                         put['client_cpu_us_per_op'], put['etcd_cpu_us_per_op'],
+                                                         get['client_cpu_us_per_op'], get['etcd_cpu_us_per_op']))
+    print("(CPU, user + system: client = this process, for python-etcd3 with grpc's own threads; etcd = the server's)")
 
     # Every ratio is a speed-up: the other's time / Etcd3Client's time (> 1: Etcd3Client is faster).
     ratios: Dict[str, float] = {}
@@ -388,7 +440,7 @@ def main(argv=None) -> int:
             notes.append('target %s >= %gx: %.2fx, %s' % (name, target, ratios[name], verdict))
 
     if args.profile:
-        profile(contenders[OURS], args.ops)
+        profile(contenders, args.ops)
 
     notes += [
         'sequential: one thread, keep-alive; %d keys cycled; every contender decodes what it reads' % SPREAD,
