@@ -287,8 +287,8 @@ def bulk_contenders(host: str, port: int, names: List[str]) -> Dict[str, Callabl
         def grpc_txn(base: str) -> Tuple[int, float]:
             client = python_etcd3.client(host=host, port=port)
             for start in range(0, len(names), TXN_OPS):
-                client.transaction(compare=[], failure=[], success=[client.transactions.put(base + name, VALUE)
-                                                        for name in names[start:start + TXN_OPS]])
+                puts = [client.transactions.put(base + name, VALUE) for name in names[start:start + TXN_OPS]]
+                client.transaction(compare=[], success=puts, failure=[])
             result = read_back(lambda: len(list(client.get_prefix(base))))
             client.close()
             return result
@@ -343,8 +343,8 @@ def profile(contenders: Dict[str, Dict[str, SeqFunc]], ops: int) -> None:
                   % (ops, op, name, total, 1e6 * total / ops, op))
             for group, seconds in sorted(groups.items(), key=lambda item: -item[1]):
                 if seconds >= 0.005 * total:
-                    print('  %-44s %6.3f s %5.1f%%  %7.1f us per %s' % (group, seconds, 100 * seconds / total,
-                                                                     1e6 * seconds / ops, op))
+                    share, per_op = 100 * seconds / total, 1e6 * seconds / ops
+                    print('  %-44s %6.3f s %5.1f%%  %7.1f us per %s' % (group, seconds, share, per_op, op))
             if name == OURS:
                 print('top functions by own time:')
                 stats.sort_stats('tottime').print_stats(18)
@@ -396,9 +396,9 @@ def main(argv=None) -> int:
     print('%-26s %8s %8s   %-22s %-22s' % ('', 'puts/s', 'gets/s', 'CPU us/put client etcd', 'CPU us/get client etcd'))
     for name in dict.fromkeys(row['name'] for row in seq):
         put, get = by[(name, 'put')], by[(name, 'get')]
-        print('%-26s %8.0f %8.0f   %11d %10s %11d %10s' % (name, put['per_second'], get['per_second'],
-                                                         put['client_cpu_us_per_op'], put['etcd_cpu_us_per_op'],
-                                                         get['client_cpu_us_per_op'], get['etcd_cpu_us_per_op']))
+        figures = (put['per_second'], get['per_second'], put['client_cpu_us_per_op'], put['etcd_cpu_us_per_op'],
+                   get['client_cpu_us_per_op'], get['etcd_cpu_us_per_op'])
+        print('%-26s %8.0f %8.0f   %11d %10s %11d %10s' % ((name,) + figures))
     print("(CPU, user + system: client = this process, for python-etcd3 with grpc's own threads; etcd = the server's)")
 
     # Every ratio is a speed-up: the other's time / Etcd3Client's time (> 1: Etcd3Client is faster).
