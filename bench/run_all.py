@@ -7,10 +7,14 @@
   itself inside it: python-etcd, the `ansible` package (community.general's lookup) and
   matplotlib stay out of the collection's own requirements.
 - Starts one throwaway etcd 3.5 through tests/harness and runs, one after another:
-  client_bench.py, lookup_bench.py, modules_bench.py and scale_bench.py (the ones that exist),
-  each with ETCD_URL/ETCD_HOST/ETCD_PORT set and ``--json bench/results/raw/<name>.json``.
-- Writes bench/results/results.md (machine, tables, ratios, each script's own output) and the
-  bar chart bench/results/summary.png (with --quick: into bench/results/raw/quick/ instead).
+  client_bench.py, ceiling_bench.py, lookup_bench.py, modules_bench.py, scale_bench.py and
+  v3_bench.py (the ones that exist), each with ETCD_URL/ETCD_HOST/ETCD_PORT set and
+  ``--json bench/results/raw/<name>.json``.
+- Writes bench/results/results.md (machine, tables, ratios with their targets, each script's own
+  output) and the bar chart bench/results/summary.png (with --quick: into
+  bench/results/raw/quick/ instead). With --only, the sections of the scripts not run are kept
+  from the results.md already there (each section names the run it comes from), and the chart
+  is drawn from all of them.
 
 Every ratio is computed inside one script run; absolute figures only mean something together
 with the machine line at the top of results.md.
@@ -21,6 +25,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Dict, List, Optional
@@ -38,6 +43,12 @@ TARGETS = {
     ('lookup', 'keys_one_call_speedup'): 20.0,
     ('modules', 'etcd_key loop / etcd_dir first run'): 50.0,
     ('modules', 'etcd_key loop / etcd_dir re-run'): 50.0,
+    # v3_bench.py: speed-ups of Etcd3Client (the peer's time / Etcd3Client's time).
+    ('v3', 'sequential puts vs etcd3gw'): 2.0,
+    ('v3', 'sequential gets vs etcd3gw'): 2.0,
+    ('v3', 'sequential puts vs python-etcd3'): 1.0,
+    ('v3', 'sequential gets vs python-etcd3'): 1.0,
+    ('v3', 'bulk 1000 keys vs python-etcd3 put loop'): 10.0,
 }
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
@@ -46,6 +57,7 @@ SCRIPTS = [
     ('lookup', 'lookup_bench.py', ['--keys', '200', '--repeat', '1']),
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
+    ('v3', 'v3_bench.py', ['--ops', '300', '--rounds', '3']),
 ]
 
 
@@ -157,33 +169,104 @@ def machine_line(results: List[dict]) -> str:
     return ', '.join('%s: %s' % item for item in info.items())
 
 
+def verdict(name: str, key: str, value) -> List[str]:
+    """The target of a ratio and whether this run met it (two table cells, empty without one)."""
+    target = TARGETS.get((name, key))
+    if target is None or not isinstance(value, (int, float)):
+        return ['', '']
+    return ['%gx' % target, 'met' if value >= target else '**not met**']
+
+
+def section(result: dict, stamp: str) -> List[str]:
+    """The results.md section of one script run: ratios (with targets), rows, notes, output."""
+    data = result.get('data') or {}
+    lines = ['## %s' % (data.get('title') or result['name']), '',
+             '`%s`%s (%s)' % (result['script'], '' if result['returncode'] == 0 else
+                              ' **exited with %s**' % result['returncode'], stamp), '']
+    if data.get('ratios'):
+        with_targets = any((result['name'], key) in TARGETS for key in data['ratios'])
+        lines.append('| ratio | value |%s' % (' target | |' if with_targets else ''))
+        lines.append('|---|---|%s' % ('---|---|' if with_targets else ''))
+        for key, value in data['ratios'].items():
+            cells = [key, fmt(value)] + (verdict(result['name'], key, value) if with_targets else [])
+            lines.append('| %s |' % ' | '.join(cells))
+        lines.append('')
+    if data.get('rows'):
+        lines.extend(table(data['rows']))
+        lines.append('')
+    for note in data.get('notes') or []:
+        lines.append('- %s' % note)
+    lines.extend(['', '<details><summary>output</summary>', '', '```', result['stdout'].rstrip(), '```', '',
+                  '</details>', ''])
+    return lines
+
+
+def previous_sections(path: str) -> List[dict]:
+    """The sections of an earlier results.md, as results run_all can keep and chart.
+
+    Each is {'name', 'script', 'lines', 'data': {'ratios'}}: the lines verbatim (their first
+    line after the heading gets the earlier run's date and machine when it has none), the
+    ratios read back from the section's ratio table.
+    """
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding='utf-8') as handle:
+        text = handle.read()
+    header, _sep, rest = text.partition('\n## ')
+    when = re.search(r' on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)', header)
+    machine = re.search(r'^Machine: (.*)\.$', header, re.MULTILINE)
+    stamp = 'run of %s; %s' % (when.group(1) if when else 'an earlier run', machine.group(1) if machine else '')
+    names = {script: name for name, script, _quick in SCRIPTS}
+    kept = []
+    for chunk in rest.split('\n## ') if rest else []:
+        lines = ('## ' + chunk).rstrip('\n').split('\n') + ['']
+        script, ratios, in_ratios = None, {}, False
+        for index, line in enumerate(lines):
+            found = re.match(r'^`(bench/[\w.]+\.py)`', line)
+            if found and script is None:
+                script = found.group(1)
+                if not line.rstrip().endswith(')'):
+                    lines[index] = '%s (%s)' % (line.rstrip(), stamp.rstrip('; '))
+            if line.startswith('| ratio | value |'):
+                in_ratios = True
+            elif not line.startswith('|'):
+                in_ratios = False
+            elif in_ratios and not line.startswith('|---'):
+                cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+                try:
+                    ratios[cells[0]] = float(cells[1])
+                except (IndexError, ValueError):
+                    pass
+        if script:
+            kept.append({'name': names.get(os.path.basename(script), script), 'script': script, 'lines': lines,
+                         'data': {'ratios': ratios}, 'kept': True})
+    return kept
+
+
+def merge(results: List[dict], earlier: List[dict]) -> List[dict]:
+    """This run's results, with the earlier sections of the scripts it did not run, in SCRIPTS order."""
+    ran = {result['name'] for result in results}
+    everything = results + [old for old in earlier if old['name'] not in ran]
+    order = [name for name, _script, _quick in SCRIPTS]
+    return sorted(everything, key=lambda result: order.index(result['name']) if result['name'] in order else len(order))
+
+
 def write_markdown(results: List[dict], started: str, seconds: float, quick: bool) -> str:
+    ran = [result['name'] for result in results if not result.get('kept')]
+    partial = len(ran) < len(results)
+    machine = machine_line(results)
     lines = ['# Benchmark results', '',
-             'Written by `bench/run_all.py`%s on %s in %.0f s. ' % (' --quick' if quick else '', started, seconds),
-             'Machine: %s.' % machine_line(results), '',
-             'Ratios are taken between figures of the same run. The machine is shared (2 cores, other',
-             'work running), so absolute figures vary between runs by 20% or more; ratios vary less.', '',
-             '![summary](summary.png)', '']
+             'Written by `bench/run_all.py`%s%s on %s in %.0f s. ' % (
+                 ' --quick' if quick else '', ' --only %s' % ','.join(ran) if partial else '', started, seconds),
+             'Machine: %s.' % machine, '']
+    if partial:
+        lines.extend(['Only %s ran this time; the other sections are kept from earlier runs, each with' % ', '.join(ran),
+                      'its run and machine next to its script name.', ''])
+    lines.extend(['Ratios are taken between figures of the same run. The machine is shared (2 cores, other',
+                  'work running), so absolute figures vary between runs by 20% or more; ratios vary less.', '',
+                  '![summary](summary.png)', ''])
     for result in results:
-        data = result.get('data') or {}
-        lines.append('## %s' % (data.get('title') or result['name']))
-        lines.append('')
-        lines.append('`%s`%s' % (result['script'], '' if result['returncode'] == 0 else
-                                 ' **exited with %s**' % result['returncode']))
-        lines.append('')
-        if data.get('ratios'):
-            lines.append('| ratio | value |')
-            lines.append('|---|---|')
-            for name, value in data['ratios'].items():
-                lines.append('| %s | %s |' % (name, fmt(value)))
-            lines.append('')
-        if data.get('rows'):
-            lines.extend(table(data['rows']))
-            lines.append('')
-        for note in data.get('notes') or []:
-            lines.append('- %s' % note)
-        lines.extend(['', '<details><summary>output</summary>', '', '```', result['stdout'].rstrip(), '```', '',
-                      '</details>', ''])
+        lines.extend(result['lines'] if result.get('kept') else section(result, 'run of %s' % started))
     path = os.path.join(OUT, 'results.md')
     with open(path, 'w', encoding='utf-8') as handle:
         handle.write('\n'.join(lines))
@@ -229,7 +312,7 @@ def write_chart(results: List[dict]) -> Optional[str]:
     bars = headline(results)
     if not bars:
         return None
-    colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52'}
+    colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52', 'v3': '#dd8452'}
     fig, axis = plt.subplots(figsize=(10, 0.45 * len(bars) + 1.6))
     labels = ['%s: %s' % (entry[0], entry[1]) for entry in bars]
     values = [entry[2] for entry in bars]
@@ -251,7 +334,8 @@ def write_chart(results: List[dict]) -> Optional[str]:
     axis.minorticks_off()
     axis.axvline(1.0, color='grey', linestyle='--', linewidth=0.8)
     axis.set_xlabel('times faster than the compared tool, same run (log scale; >1 is faster; black tick = target)')
-    axis.set_title('pyetcd.etcd benchmarks (%s)' % machine_line(results).split(', os:', maxsplit=1)[0], fontsize=9)
+    kept = ' + kept sections of earlier runs' if any(result.get('kept') for result in results) else ''
+    axis.set_title('pyetcd.etcd benchmarks (%s%s)' % (machine_line(results).split(', os:', maxsplit=1)[0], kept), fontsize=9)
     fig.tight_layout()
     path = os.path.join(OUT, 'summary.png')
     fig.savefig(path, dpi=110)
@@ -290,10 +374,12 @@ def main() -> int:
                 continue
             results.append(run_script(name, path, quick if args.quick else [], env))
     seconds = datetime.datetime.now().timestamp() - start
+    if wanted is not None:
+        results = merge(results, previous_sections(os.path.join(OUT, 'results.md')))
     md = write_markdown(results, started, seconds, args.quick)
     png = write_chart(results)
     print('\nwrote %s%s' % (os.path.relpath(md, ROOT), ' and %s' % os.path.relpath(png, ROOT) if png else ''))
-    failed = [result['name'] for result in results if result['returncode'] != 0]
+    failed = [result['name'] for result in results if not result.get('kept') and result['returncode'] != 0]
     if failed:
         print('failed: %s' % ', '.join(failed))
         return 1
