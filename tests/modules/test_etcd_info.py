@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.info import SECTIONS, gather_info
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.info import SECTIONS, gather_info
 from tests.modules.module_process import run_module
 
 

@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options import CONNECTION_ARGUMENT_SPEC
 from tests.harness.etcd_server import EtcdServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

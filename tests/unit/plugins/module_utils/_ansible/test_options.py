@@ -1,37 +1,23 @@
-"""The shared connection spec: defaults, environment fallbacks, option adapter and error wording."""
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared connection spec: defaults, environment fallbacks and the option translator."""
 from __future__ import annotations
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils import connection
-from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    REFUSED,
-    Attempt,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible import options
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.errors import describe_error
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options import (
     CONNECTION_ARGUMENT_SPEC,
     ENV_VARS,
     client_from_options,
     client_kwargs,
     connection_argument_spec,
-    describe_error,
-    error_category,
-    redact,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
-    ClientException,
-    EtcdConnectionFailed,
-    EtcdKeyNotFound,
-    EtcdNotFile,
-    EtcdOutcomeUnknown,
-    EtcdTestFailed,
-    EtcdTLSError,
-    EtcdUnauthorized,
-    EtcdV2NotEnabled,
-)
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import ClientException
 
 
 def unset(_name):
@@ -55,7 +41,7 @@ def test_every_option_has_an_env_fallback():
 def test_unset_options_give_the_spec_defaults():
     kwargs = client_kwargs(unset)
     assert kwargs == {
-        'host': '127.0.0.1', 'port': 2379, 'srv_domain': None, 'version_prefix': 'v2', 'protocol': 'http',
+        'host': ['127.0.0.1'], 'port': 2379, 'srv_domain': None, 'version_prefix': 'v2', 'protocol': 'http',
         'allow_reconnect': True, 'timeout': 5.0, 'ca_cert': None, 'cert': None, 'key': None,
         'validate_certs': True, 'username': None, 'password': None,
     }
@@ -99,11 +85,13 @@ def test_extra_options_do_not_change_the_shared_spec():
     assert CONNECTION_ARGUMENT_SPEC['host']['default'] == ['127.0.0.1']
 
 
-def test_host_items_pass_through_and_blank_items_drop():
+def test_host_items_pass_through_as_a_list_and_blank_items_drop():
     kwargs = client_kwargs({'host': ['a', ' ', 'b:1', 'https://c:2']}.get)
     assert kwargs['host'] == ['a', 'b:1', 'https://c:2']
-    assert client_kwargs({'host': 'single:9'}.get)['host'] == 'single:9'
-    assert client_kwargs({}.get)['host'] == '127.0.0.1'  # unset: the default member
+    # One member is still a list: the client reads every item the same way.
+    assert client_kwargs({'host': ['single:9']}.get)['host'] == ['single:9']
+    assert client_kwargs({'host': 'single:9'}.get)['host'] == ['single:9']
+    assert client_kwargs({}.get)['host'] == ['127.0.0.1']  # unset: the default member
 
 
 @pytest.mark.parametrize('hosts', [[], [''], ['', '  '], ''])
@@ -127,66 +115,10 @@ def test_client_from_options_reports_bad_arguments():
     assert 'not-shown' not in message
 
 
-@pytest.mark.parametrize('exc,category', [
-    (EtcdConnectionFailed(None, [('http://a:1', 'connection refused')]), 'unreachable'),
-    # The kind of each failure travels with it (the text is for people, never parsed back).
-    (EtcdConnectionFailed(None, [Attempt('http://a:1', 'no answer within 1s', READ_TIMEOUT),
-                                 Attempt('http://b:1', 'no connection within 1s', CONNECT_TIMEOUT)]), 'timed out'),
-    (EtcdConnectionFailed(None, [Attempt('http://a:1', 'no answer within 1s', READ_TIMEOUT),
-                                 Attempt('http://b:1', 'connection refused', REFUSED)]), 'unreachable'),
-    (EtcdConnectionFailed(None, [('http://a:1', 'timed out, says the text')]), 'unreachable'),
-    (EtcdTLSError(None, [('https://a:1', 'TLS: certificate verify failed')]), 'TLS error'),
-    (EtcdOutcomeUnknown('no answer to a PUT that was sent', [('http://a:1', 'no answer within 1s')]), 'outcome unknown'),
-    (EtcdV2NotEnabled(status=404, endpoint='http://a:1'), 'v2 API not enabled'),
-    (EtcdUnauthorized('The request requires user authentication', error_code=110), 'unauthorized'),
-    (EtcdTestFailed('Compare failed', error_code=101, cause='[3 != 4]'), 'condition failed'),
-    (EtcdKeyNotFound('Key not found', error_code=100, cause='/k'), 'not found'),
-    (EtcdNotFile('Not a file', error_code=102, cause='/k'), 'is a directory'),
-    (ClientException('ttl must be a positive integer'), 'invalid argument'),
-    (ValueError('nope'), 'invalid argument'),
-    (RuntimeError('odd'), 'error'),
-])
-def test_error_category(exc, category):
-    assert error_category(exc).startswith(category)
-    message = describe_error(exc, key='/k')
-    assert '\n' not in message
-    assert category in message
-
-
-def test_describe_error_names_key_endpoint_and_cause():
-    exc = EtcdTestFailed('Compare failed', error_code=101, cause='[3 != 4]', index=9, endpoint='http://m1:2379')
-    message = describe_error(exc, key='/app/x')
-    assert message.startswith('key /app/x')
-    assert 'http://m1:2379' in message and 'condition failed' in message and '[3 != 4]' in message
-
-
-def test_describe_error_uses_an_own_category():
-    class Refused(Exception):
-        category = 'is a directory'
-    assert describe_error(Refused('use etcd_dir'), key='/d') == 'key /d: is a directory: use etcd_dir'
-
-
-def test_describe_error_hides_secrets():
-    exc = EtcdTestFailed('Compare failed', error_code=101, cause='[hunter2 != hunter3]')
-    message = describe_error(exc, key='/k', hide=['hunter2', 'hunter3', None, ''])
-    assert 'hunter' not in message and '********' in message
-
-
-def test_redact_short_values_only_as_words():
-    assert redact('index 1 of 12 [1 != 2]', ['1']) == 'index ******** of 12 [******** != 2]'
-    assert redact('abcabc', ['abc']) == '********'  # one mask for a run of hidden text
-    # Key names are kept whole: hiding a value never rewrites the key it is stored under.
-    assert redact('key /app/ab/x: [ab != cd]', ['ab'], keep=['/app/ab/x']) == 'key /app/ab/x: [******** != cd]'
-    assert redact('/app/ab/x [/app/ab/x-pw]', ['/app/ab/x-pw'], keep=['/app/ab/x']) == '/app/ab/x [********]'
-    # Longer secrets first, so a secret containing another is hidden whole.
-    assert redact('pw=longsecret', ['long', 'longsecret']) == 'pw=********'
-
-
 def test_missing_requests_gives_missing_required_lib(monkeypatch):
-    monkeypatch.setattr(connection, 'HAS_REQUESTS', False)
-    message = connection.missing_requirement()
+    monkeypatch.setattr(options, 'HAS_REQUESTS', False)
+    message = options.missing_requirement()
     assert 'requests' in message
     with pytest.raises(RuntimeError) as info:
-        monkeypatch.setattr(connection, 'Client', None)
         client_from_options(unset)
     assert 'requests' in str(info.value)
