@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """etcd_dir against a real etcd (3.5 and 3.4): the module logic and the module process.
 
 State is verified by reading etcd's HTTP API directly, and request counts by etcd's own store

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The EXAMPLES of every module run as a playbook against a real etcd.
 
 The examples name hosts such as 127.0.0.1:2379 or https://etcd1.example.com; the test drops

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """HTTP/1.1 pipelining: :class:`PipelinedConnection` (one connection) and :class:`PipelinedBatch`
 (many requests on several such connections), behind ``write_many``/``send_many`` of the v2
 client and the batched writes of the v3 client.
@@ -28,7 +29,7 @@ import io
 import socket
 import threading
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Sequence, Tuple
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdBulkWriteFailed,
@@ -295,4 +296,3 @@ class PipelinedBatch:
             self._fail(position, EtcdOutcomeUnknown(
                 'no answer to a %s that was sent (%d pipelined requests unanswered)' % (self.jobs[position].method, len(lost_jobs)),
                 [failure.attempt(base)], key=self.jobs[position].subject, endpoint=base))
-

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Answers of the etcd v2 API: :class:`EtcdResult` and the :class:`ResponseNode` it holds."""
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ class ResponseNode(dict):
     ttl = property(lambda self: self.get('ttl'))
     expiration = property(lambda self: self.get('expiration'))
     dir = property(lambda self: bool(self.get('dir', False)))
-    children = property(lambda self: self.get('nodes') or [], doc='The child nodes (a directory read non-recursively lists '
-                                                                   'its subdirectories without their children).')
+    children = property(lambda self: self.get('nodes') or [],
+                        doc='The child nodes (a directory read non-recursively lists its subdirectories without their '
+                            'children).')
 
     def to_dict(self) -> dict:
         """The node as plain data with snake-case names (as the modules return it); children nested.
