@@ -233,10 +233,10 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
-    client_errors,
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.errors import describe_error
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options import (
+    CLIENT_ERRORS,
     client_from_options,
-    describe_error,
     insecure_warning,
     missing_requirement,
 )
@@ -306,7 +306,7 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError('wait_index needs wait=true')
         try:
             client = client_from_options(self.get_option)
-        except client_errors() as exc:
+        except CLIENT_ERRORS as exc:
             raise AnsibleLookupError('etcd connection options: %s' % describe_error(exc, hide=[password])) from None
         warning = insecure_warning(self.get_option, client)
         if warning:
@@ -397,7 +397,7 @@ class _Reader:
             raise AnsibleLookupError('key %s not found on %s (etcd index %s); give default=... '
                                      'to get a value for missing keys instead'
                                      % (term, exc.endpoint or client.current_endpoint, exc.index)) from None
-        except client_errors() as exc:
+        except CLIENT_ERRORS as exc:
             raise AnsibleLookupError('reading key %s failed: %s'
                                      % (term, describe_error(exc, hide=[self.password]))) from None
 
@@ -452,7 +452,7 @@ class _Reader:
             result = self.client.read(term)
         except EtcdKeyNotFound as exc:
             return exc.endpoint or self.client.current_endpoint, (exc.index + 1 if exc.index is not None else None)
-        except client_errors() as exc:
+        except CLIENT_ERRORS as exc:
             if isinstance(exc, EtcdConnectionFailed) and not isinstance(exc, EtcdTLSError):
                 raise AnsibleLookupError('waiting on key %s: the etcd member(s) did not answer %s: %s'
                                          % (term, when, describe_error(exc, hide=[self.password]))) from None

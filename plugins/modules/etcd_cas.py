@@ -257,76 +257,50 @@ prev_node:
     expiration: null
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import CasPlanError, validate
-from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_state import CasRequest, cas_result, ensure_cas
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
-    CONNECTION_REQUIRED_TOGETHER,
-    client_errors,
-    client_from_module,
-    connection_argument_spec,
-    describe_error,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
-    KeyValueError,
-    hide_in_invocation,
-    hide_outside,
-    stored_value,
-)
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas import CasRequest, cas_result, ensure_cas
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import absolute_key
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.values import stored_value
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec(
-            # 'key' names an etcd path, not a secret: say so to validate-modules.
-            key={'type': 'str', 'required': True, 'no_log': False},
-            # raw, not str: Ansible's str conversion would turn a boolean into 'True'.
-            value={'type': 'raw'},
-            state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            prev_value={'type': 'raw'},
-            prev_index={'type': 'int'},
-            prev_exist={'type': 'bool'},
-            ttl={'type': 'int'},
-            refresh_ttl={'type': 'bool', 'default': False},
-            fail_on_mismatch={'type': 'bool', 'default': True},
-            sensitive={'type': 'bool', 'default': False},
-        ),
-        required_together=CONNECTION_REQUIRED_TOGETHER,
-        supports_check_mode=True,
-    )
+    module = EtcdModule({
+        # 'key' names an etcd path, not a secret: say so to validate-modules.
+        'key': {'type': 'str', 'required': True, 'no_log': False},
+        # raw, not str: Ansible's str conversion would turn a boolean into 'True'.
+        'value': {'type': 'raw'},
+        'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+        'prev_value': {'type': 'raw'},
+        'prev_index': {'type': 'int'},
+        'prev_exist': {'type': 'bool'},
+        'ttl': {'type': 'int'},
+        'refresh_ttl': {'type': 'bool', 'default': False},
+        'fail_on_mismatch': {'type': 'bool', 'default': True},
+        'sensitive': {'type': 'bool', 'default': False},
+    })
     params = module.params
-    key = '/' + params['key'].lstrip('/')
-    sensitive = params['sensitive']
+    key = absolute_key(params['key'])
+    module.include(key=key)
     raw = {name: params[name] for name in ('value', 'prev_value')}
-    if sensitive:
-        # Hidden in the invocation only: no_log_values would mask the values' text in key names too.
-        hide_in_invocation(params, ['value', 'prev_value'])
+    if params['sensitive']:
+        module.hide_options(['value', 'prev_value'])
     try:
-        value, prev_value = (stored_value(raw[name], name) for name in ('value', 'prev_value'))
-        request = CasRequest(key=key, state=params['state'], value=value, prev_value=prev_value,
-                             prev_index=params['prev_index'], prev_exist=params['prev_exist'], ttl=params['ttl'],
-                             sensitive=sensitive, refresh_ttl=params['refresh_ttl'])
-        # Contradictory options fail before anything is sent.
-        validate(request.state, request.value, request.prev_value, request.prev_index, request.prev_exist, request.ttl,
-                 request.refresh_ttl)
-    except (KeyValueError, CasPlanError) as exc:
-        module.fail_json(msg='%s: %s' % (key, exc), key=key)
-    secrets = [value, prev_value] if sensitive else []
-    client = client_from_module(module)
-    endpoint = client.current_endpoint
-    try:
-        with client:
-            outcome = ensure_cas(client, request, check_mode=module.check_mode)
-    except CasPlanError as exc:
-        module.fail_json(msg='%s (etcd at %s)' % (hide_outside(str(exc), key, secrets), endpoint), key=key)
-    except client_errors() as exc:
-        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets),
-                         key=key)
-    result = cas_result(outcome, request, diff=module._diff)  # pylint: disable=protected-access
+        request = CasRequest(key=key, state=params['state'], value=stored_value(raw['value'], 'value'),
+                             prev_value=stored_value(raw['prev_value'], 'prev_value'), prev_index=params['prev_index'],
+                             prev_exist=params['prev_exist'], ttl=params['ttl'], sensitive=params['sensitive'],
+                             refresh_ttl=params['refresh_ttl'])
+        if request.sensitive:
+            module.hide_values([request.value, request.prev_value])
+        request.validate()  # contradictory options fail before anything is sent
+        with module.client() as client:
+            outcome = ensure_cas(open_store(client), request, check_mode=module.check_mode)
+    except ERRORS as exc:  # KeyValueError is a ValueError, among them
+        module.fail_from(exc, key=key)
+    result = cas_result(outcome, request, diff=module.diff)
     if outcome.mismatch and params['fail_on_mismatch']:
-        module.fail_json(msg=outcome.message, **result)
-    module.exit_json(**result)
+        module.fail(outcome.message, **result)
+    module.exit(**result)
 
 
 if __name__ == '__main__':

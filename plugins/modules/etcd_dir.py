@@ -264,85 +264,53 @@ planned_writes:
   sample: 3
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
-    CONNECTION_REQUIRED_TOGETHER,
-    client_errors,
-    client_from_module,
-    connection_argument_spec,
-    describe_error,
-    redact,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import DirPlanError, check_ttl, flatten_content, normalize_path
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import (
     DEFAULT_CONCURRENCY,
-    DirNotEmpty,
     DirWriteError,
+    check_options,
     content_secrets,
     dir_result,
     ensure_dir,
     masked_invocation,
-    present_only_options,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import normalize_path
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec(
-            path={'type': 'str', 'required': True},
-            state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            content={'type': 'dict'},
-            purge={'type': 'bool', 'default': False},
-            recursive={'type': 'bool', 'default': False},
-            ttl={'type': 'int'},
-            sensitive={'type': 'bool', 'default': False},
-            concurrency={'type': 'int', 'default': DEFAULT_CONCURRENCY},
-        ),
-        required_if=[['purge', True, ['content']]],
-        required_together=CONNECTION_REQUIRED_TOGETHER,
-        supports_check_mode=True,
-    )
+    module = EtcdModule({
+        'path': {'type': 'str', 'required': True},
+        'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+        'content': {'type': 'dict'},
+        'purge': {'type': 'bool', 'default': False},
+        'recursive': {'type': 'bool', 'default': False},
+        'ttl': {'type': 'int'},
+        'sensitive': {'type': 'bool', 'default': False},
+        'concurrency': {'type': 'int', 'default': DEFAULT_CONCURRENCY},
+    }, required_if=[['purge', True, ['content']]])
     params = module.params
-    extra = {'invocation': masked_invocation(params)} if params['sensitive'] else {}
-    hide = [params['password']] + (content_secrets(params['content']) if params['sensitive'] else [])
+    if params['sensitive']:
+        module.include(invocation=masked_invocation(params))
+        module.hide_values(content_secrets(params['content']))
+    options = {name: params[name] for name in ('state', 'content', 'purge', 'ttl', 'recursive')}
+    path = params['path']
     try:
-        path = normalize_path(params['path'])
-        misplaced = present_only_options(params)
-        if misplaced:
-            module.fail_json(msg='%s: %s' % (path, misplaced), path=path, **extra)
+        path = normalize_path(path)
+        module.include(path=path)
         # Refuse bad options before connecting: the message is about the task, not etcd.
-        check_ttl(params['ttl'], path)
-        if params['concurrency'] < 1:
-            module.fail_json(msg='concurrency must be at least 1, got %d (1 sends one write at a time)'
-                             % params['concurrency'], path=path, **extra)
-        if params['content'] is not None:
-            flatten_content(params['content'], path)
-    except DirPlanError as exc:
-        module.fail_json(msg=str(exc), **extra)
-
-    client = client_from_module(module)
-    endpoint = client.current_endpoint
-    try:
-        with client:
-            outcome = ensure_dir(client, path, state=params['state'], content=params['content'], purge=params['purge'],
-                                 ttl=params['ttl'], recursive=params['recursive'], check_mode=module.check_mode,
-                                 concurrency=params['concurrency'])
-    except DirPlanError as exc:
-        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), path=path, **extra)
-    except DirNotEmpty as exc:
-        module.fail_json(msg='%s (etcd at %s)' % (redact(str(exc), hide), endpoint), changed=exc.done > 0, path=path,
-                         writes=exc.done, **extra)
-    except DirWriteError as exc:
-        module.fail_json(msg='%s (%s)' % (describe_error(exc.cause, key=exc.operation.key, hide=hide), exc.progress),
-                         changed=exc.done > 0, path=path, writes=exc.done, **extra)
-    except client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=path, hide=hide), path=path, **extra)
+        check_options(path, concurrency=params['concurrency'], **options)
+        with module.client() as client:
+            outcome = ensure_dir(open_store(client), path, check_mode=module.check_mode,
+                                 concurrency=params['concurrency'], **options)
+    except ERRORS as exc:
+        partial = {'changed': exc.done > 0, 'writes': exc.done} if isinstance(exc, DirWriteError) else {}
+        module.fail_from(exc, key=path, **partial)
     if outcome.kept:
         module.warn('purge kept %d director%s that etcd found not empty, holding nodes the read did not list '
                     '(hidden ones, whose names start with "_", or ones written after the read): %s'
                     % (len(outcome.kept), 'y' if len(outcome.kept) == 1 else 'ies', ', '.join(outcome.kept)))
-    module.exit_json(**dir_result(outcome, diff=module._diff, sensitive=params['sensitive']), **extra)  # pylint: disable=protected-access
+    module.exit(**dir_result(outcome, diff=module.diff, sensitive=params['sensitive']))
 
 
 if __name__ == '__main__':

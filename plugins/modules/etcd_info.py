@@ -176,39 +176,26 @@ etcd_index:
   sample: 6
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
-    CONNECTION_REQUIRED_TOGETHER,
-    client_errors,
-    client_from_module,
-    connection_argument_spec,
-    describe_error,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.info import SECTIONS, gather_info
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.info import SECTIONS, gather_info
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec(
-            gather={'type': 'list', 'elements': 'str', 'choices': list(SECTIONS), 'default': list(SECTIONS)},
-            # 'key' names an etcd path, not a secret: say so to validate-modules.
-            key={'type': 'str', 'no_log': False},
-            recursive={'type': 'bool', 'default': False},
-            quorum={'type': 'bool', 'default': False},
-        ),
-        required_together=CONNECTION_REQUIRED_TOGETHER,
-        supports_check_mode=True,
-    )
+    module = EtcdModule({
+        'gather': {'type': 'list', 'elements': 'str', 'choices': list(SECTIONS), 'default': list(SECTIONS)},
+        # 'key' names an etcd path, not a secret: say so to validate-modules.
+        'key': {'type': 'str', 'no_log': False},
+        'recursive': {'type': 'bool', 'default': False},
+        'quorum': {'type': 'bool', 'default': False},
+    })
     params = module.params
-    client = client_from_module(module)
     try:
-        with client:
+        with module.client() as client:
             info = gather_info(client, params['gather'], key=params['key'], recursive=params['recursive'],
                                quorum=params['quorum'])
-    except client_errors() as exc:
-        module.fail_json(msg=describe_error(exc, key=params['key'], hide=[params['password']]))
-    module.exit_json(changed=False, **info)
+    except ERRORS as exc:
+        module.fail_from(exc, key=params['key'])
+    module.exit(changed=False, **info)
 
 
 if __name__ == '__main__':

@@ -208,72 +208,44 @@ prev_node:
     expiration: null
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import (
-    CONNECTION_REQUIRED_TOGETHER,
-    client_errors,
-    client_from_module,
-    connection_argument_spec,
-    describe_error,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
-    DesiredKey,
-    KeyStateError,
-    ensure_key,
-    key_diff,
-    outcome_nodes,
-)
-from ansible_collections.pyetcd.etcd.plugins.module_utils.key_value import (
-    KeyValueError,
-    hide_in_invocation,
-    hide_outside,
-    stored_value,
-)
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import absolute_key
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key import DesiredKey, ensure_key, key_result
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.values import stored_value
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec(
+    module = EtcdModule(
+        {
             # 'key' names an etcd path, not a secret: say so to validate-modules.
-            key={'type': 'str', 'required': True, 'no_log': False},
+            'key': {'type': 'str', 'required': True, 'no_log': False},
             # raw, not str: Ansible's str conversion would store a boolean as 'True'.
-            value={'type': 'raw'},
-            state={'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
-            ttl={'type': 'int'},
-            refresh_ttl={'type': 'bool', 'default': False},
-            sensitive={'type': 'bool', 'default': False},
-        ),
+            'value': {'type': 'raw'},
+            'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+            'ttl': {'type': 'int'},
+            'refresh_ttl': {'type': 'bool', 'default': False},
+            'sensitive': {'type': 'bool', 'default': False},
+        },
         required_if=[['state', 'present', ['value']], ['refresh_ttl', True, ['ttl']]],
-        required_together=CONNECTION_REQUIRED_TOGETHER,
-        supports_check_mode=True,
     )
     params = module.params
-    key = '/' + params['key'].lstrip('/') if params['key'] else params['key']
-    sensitive = params['sensitive']
+    key = absolute_key(params['key'])
+    module.include(key=key)
     raw_value = params['value']
-    if sensitive:
-        # Hidden in the invocation only: no_log_values would mask the value's text in key names too.
-        hide_in_invocation(params, ['value'])
+    if params['sensitive']:
+        module.hide_options(['value'])
     try:
         value = stored_value(raw_value, 'value')
-    except KeyValueError as exc:
-        module.fail_json(msg=describe_error(exc, key=key, hide=[params['password']]), key=key)
-    secrets = [value] if sensitive else []
-    desired = DesiredKey(key=key, state=params['state'], value=value, ttl=params['ttl'],
-                         refresh_ttl=params['refresh_ttl'], sensitive=sensitive)
-
-    client = client_from_module(module)
-    try:
-        with client:
-            outcome = ensure_key(client, desired, check_mode=module.check_mode)
-    except (KeyStateError,) + client_errors() as exc:
-        module.fail_json(msg=hide_outside(describe_error(exc, key=key, hide=[params['password']]), key, secrets), key=key)
-
-    result = dict(changed=outcome.changed, key=key, action=outcome.plan.action, **outcome_nodes(outcome, desired))
-    if module._diff:  # pylint: disable=protected-access
-        result['diff'] = key_diff(outcome, desired)
-    module.exit_json(**result)
+        desired = DesiredKey(key=key, state=params['state'], value=value, ttl=params['ttl'],
+                             refresh_ttl=params['refresh_ttl'], sensitive=params['sensitive'])
+        if desired.sensitive:
+            module.hide_values([value])
+        with module.client() as client:
+            outcome = ensure_key(open_store(client), desired, check_mode=module.check_mode)
+    except ERRORS as exc:  # KeyValueError is a ValueError, among them
+        module.fail_from(exc, key=key)
+    module.exit(**key_result(outcome, desired, diff=module.diff))
 
 
 if __name__ == '__main__':

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Failover between real members: dead, frozen and leaderless, with no blind re-sends."""
 from __future__ import annotations
 

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """etcd_cas against a real etcd (3.5 and 3.4): the module logic and the module process.
 
 State is verified by reading etcd's HTTP API directly and request counts by etcd's own store
@@ -10,8 +14,10 @@ import json
 import pytest
 import requests
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import SWAP, CasDecision, CasPlanError
-from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_state import CasRequest, ensure_cas, send
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas import CasRequest, ensure_cas, send
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas_plan import REFRESH, SWAP, CasDecision, CasPlanError
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import ConditionFailed
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store_v2 import V2Store
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdTestFailed
 from tests.modules.etcd_store_stats import StoreDelta
 from tests.modules.module_process import run_module
@@ -30,19 +36,19 @@ def test_swap_on_prev_value_then_rerun_is_a_mismatch_unless_asked_for(client, et
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'old')
     request = CasRequest(key, value='new', prev_value='old')
-    outcome = ensure_cas(client, request)
+    outcome = ensure_cas(V2Store(client), request)
     assert outcome.swapped and outcome.before.value == 'old' and outcome.after.value == 'new'
     assert raw_node(etcd_server, key)['value'] == 'new'
     index = raw_node(etcd_server, key)['modifiedIndex']
     # The same task again: the key no longer holds 'old', and the task cannot tell its own
     # earlier swap from another writer's, so it is a mismatch, even though the value matches.
     with StoreDelta(etcd_server.url) as delta:
-        again = ensure_cas(client, request)
+        again = ensure_cas(V2Store(client), request)
     assert again.mismatch and not again.swapped
     assert (delta.reads, delta.writes) == (1, 0)
     # Accepting the value already there is explicit: prev_value equal to value.
     with StoreDelta(etcd_server.url) as delta:
-        accepted = ensure_cas(client, CasRequest(key, value='new', prev_value='new'))
+        accepted = ensure_cas(V2Store(client), CasRequest(key, value='new', prev_value='new'))
     assert not accepted.swapped and not accepted.mismatch
     assert (delta.reads, delta.writes) == (1, 0)
     assert raw_node(etcd_server, key)['modifiedIndex'] == index
@@ -55,32 +61,33 @@ def test_every_condition_goes_to_the_server_in_one_request(client, etcd_server, 
     # which only happens if prevIndex travelled with prevValue.
     request = CasRequest(key, value='new', prev_value='old', prev_index=node['modifiedIndex'] + 100)
     with StoreDelta(etcd_server.url) as delta:
-        with pytest.raises(EtcdTestFailed):
-            send(client, request, CasDecision(SWAP))
+        with pytest.raises(ConditionFailed) as refused:
+            send(V2Store(client), request, CasDecision(SWAP))
+    assert isinstance(refused.value.cause, EtcdTestFailed)
     assert delta.by_kind.get('compareAndSwapFail') == 1 and delta.writes == 1
     assert raw_node(etcd_server, key)['value'] == 'old'
-    send(client, CasRequest(key, value='new', prev_value='old', prev_index=node['modifiedIndex'],
-                            prev_exist=True), CasDecision(SWAP))
+    send(V2Store(client), CasRequest(key, value='new', prev_value='old', prev_index=node['modifiedIndex'],
+                                     prev_exist=True), CasDecision(SWAP))
     assert raw_node(etcd_server, key)['value'] == 'new'
 
 
 def test_prev_index_swap(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     node = raw_put(etcd_server, key, 'a')
-    outcome = ensure_cas(client, CasRequest(key, value='b', prev_index=node['modifiedIndex']))
+    outcome = ensure_cas(V2Store(client), CasRequest(key, value='b', prev_index=node['modifiedIndex']))
     assert outcome.swapped and raw_node(etcd_server, key)['value'] == 'b'
 
 
 def test_create_only_with_prev_exist_false(client, etcd_server, key_prefix):
     key = key_prefix + '/lock'
-    outcome = ensure_cas(client, CasRequest(key, value='me', prev_exist=False, ttl=60))
+    outcome = ensure_cas(V2Store(client), CasRequest(key, value='me', prev_exist=False, ttl=60))
     assert outcome.swapped and outcome.before is None
     assert raw_node(etcd_server, key)['value'] == 'me' and 0 < raw_node(etcd_server, key)['ttl'] <= 60
     # Held under the same value already: still taken, so not ours to enter.
-    same = ensure_cas(client, CasRequest(key, value='me', prev_exist=False, ttl=60))
+    same = ensure_cas(V2Store(client), CasRequest(key, value='me', prev_exist=False, ttl=60))
     assert same.mismatch and not same.swapped
     # Held by someone else: a mismatch naming the current index, nothing written.
-    taken = ensure_cas(client, CasRequest(key, value='you', prev_exist=False))
+    taken = ensure_cas(V2Store(client), CasRequest(key, value='you', prev_exist=False))
     assert taken.mismatch and not taken.swapped
     assert 'prev_exist=false not met' in taken.message
     assert 'modifiedIndex %d' % raw_node(etcd_server, key)['modifiedIndex'] in taken.message
@@ -91,7 +98,7 @@ def test_mismatch_writes_nothing(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'current')
     with StoreDelta(etcd_server.url) as delta:
-        outcome = ensure_cas(client, CasRequest(key, value='new', prev_value='expected'))
+        outcome = ensure_cas(V2Store(client), CasRequest(key, value='new', prev_value='expected'))
     assert outcome.mismatch and delta.writes == 0
     assert "prev_value='expected' not met" in outcome.message and "value 'current'" in outcome.message
     assert etcd_server.url in outcome.message
@@ -100,12 +107,12 @@ def test_mismatch_writes_nothing(client, etcd_server, key_prefix):
 def test_compare_and_delete(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'mine')
-    refused = ensure_cas(client, CasRequest(key, state='absent', prev_value='theirs'))
+    refused = ensure_cas(V2Store(client), CasRequest(key, state='absent', prev_value='theirs'))
     assert refused.mismatch and raw_node(etcd_server, key) is not None
-    done = ensure_cas(client, CasRequest(key, state='absent', prev_value='mine'))
+    done = ensure_cas(V2Store(client), CasRequest(key, state='absent', prev_value='mine'))
     assert done.swapped and done.after is None and raw_node(etcd_server, key) is None
     with StoreDelta(etcd_server.url) as delta:
-        assert not ensure_cas(client, CasRequest(key, state='absent', prev_value='mine')).swapped
+        assert not ensure_cas(V2Store(client), CasRequest(key, state='absent', prev_value='mine')).swapped
     assert delta.writes == 0
 
 
@@ -113,7 +120,7 @@ def test_check_mode_writes_nothing(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'old')
     with StoreDelta(etcd_server.url) as delta:
-        outcome = ensure_cas(client, CasRequest(key, value='new', prev_value='old'), check_mode=True)
+        outcome = ensure_cas(V2Store(client), CasRequest(key, value='new', prev_value='old'), check_mode=True)
     assert outcome.swapped and outcome.after['value'] == 'new'
     assert delta.writes == 0 and raw_node(etcd_server, key)['value'] == 'old'
 
@@ -121,7 +128,7 @@ def test_check_mode_writes_nothing(client, etcd_server, key_prefix):
 def test_a_directory_is_refused(client, etcd_server, key_prefix):
     requests.put(etcd_server.url + '/v2/keys' + key_prefix + '/d', data={'dir': 'true'}, timeout=5)
     with pytest.raises(CasPlanError, match='is a directory'):
-        ensure_cas(client, CasRequest(key_prefix + '/d', value='v', prev_exist=True))
+        ensure_cas(V2Store(client), CasRequest(key_prefix + '/d', value='v', prev_exist=True))
 
 
 class RacingClient:
@@ -146,7 +153,7 @@ class RacingClient:
 def test_race_to_the_desired_value_is_a_mismatch(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'old')
-    outcome = ensure_cas(RacingClient(client, key, 'new'), CasRequest(key, value='new', prev_value='old'))
+    outcome = ensure_cas(V2Store(RacingClient(client, key, 'new')), CasRequest(key, value='new', prev_value='old'))
     # Another writer put 'new' in between: prev_value='old' no longer holds.
     assert not outcome.swapped and outcome.mismatch and "value 'new'" in outcome.message
     assert raw_node(etcd_server, key)['value'] == 'new'
@@ -155,7 +162,7 @@ def test_race_to_the_desired_value_is_a_mismatch(client, etcd_server, key_prefix
 def test_race_to_another_value_is_a_mismatch_from_a_fresh_read(client, etcd_server, key_prefix):
     key = key_prefix + '/k'
     raw_put(etcd_server, key, 'old')
-    outcome = ensure_cas(RacingClient(client, key, 'other'), CasRequest(key, value='new', prev_value='old'))
+    outcome = ensure_cas(V2Store(RacingClient(client, key, 'other')), CasRequest(key, value='new', prev_value='old'))
     assert outcome.mismatch and "value 'other'" in outcome.message
     assert raw_node(etcd_server, key)['value'] == 'other'
 
@@ -305,8 +312,9 @@ def test_refresh_sends_the_conditions_to_the_server(client, etcd_server, key_pre
     requests.put(etcd_server.url + '/v2/keys' + key, data={'value': 'token-a', 'ttl': 10}, timeout=5)
     request = CasRequest(key, prev_value='token-b', ttl=600, refresh_ttl=True)
     # Bypass the local decision: etcd itself must refuse a refresh for the wrong holder.
-    with pytest.raises(EtcdTestFailed):
-        send(client, request, CasDecision('refresh'))
+    with pytest.raises(ConditionFailed) as refused:
+        send(V2Store(client), request, CasDecision(REFRESH))
+    assert isinstance(refused.value.cause, EtcdTestFailed)
     assert raw_node(etcd_server, key)['ttl'] <= 10
 
 

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """etcd_info against a real etcd: gather_info and the module process."""
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.info import SECTIONS, gather_info
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.info import SECTIONS, gather_info
 from tests.modules.module_process import run_module
 
 

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """etcd_key against a real etcd: ensure_key (read, plan, conditional write) and the module process."""
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key_plan import (
     CREATE,
     DELETE,
     NONE,
@@ -21,8 +25,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
     UPDATE,
     DesiredKey,
     KeyStateError,
-    ensure_key,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key import ensure_key
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store_v2 import V2Store
 from tests.modules.module_process import run_module
 
 
@@ -59,16 +64,16 @@ class Interfering:
 
 def test_create_then_ok_then_update(client, etcd_server, key_prefix):
     key = key_prefix + '/a'
-    first = ensure_key(client, DesiredKey(key, value='one'))
+    first = ensure_key(V2Store(client), DesiredKey(key, value='one'))
     assert (first.plan.action, first.before, first.changed) == (CREATE, None, True)
     assert raw_node(etcd_server, key)['value'] == 'one'
     index = raw_node(etcd_server, key)['modifiedIndex']
 
-    again = ensure_key(client, DesiredKey(key, value='one'))
+    again = ensure_key(V2Store(client), DesiredKey(key, value='one'))
     assert (again.plan.action, again.changed) == (NONE, False)
     assert raw_node(etcd_server, key)['modifiedIndex'] == index
 
-    update = ensure_key(client, DesiredKey(key, value='two'))
+    update = ensure_key(V2Store(client), DesiredKey(key, value='two'))
     assert update.plan.action == UPDATE
     assert update.before['value'] == 'one' and update.after['value'] == 'two'
     assert raw_node(etcd_server, key)['value'] == 'two'
@@ -76,13 +81,13 @@ def test_create_then_ok_then_update(client, etcd_server, key_prefix):
 
 def test_check_mode_writes_nothing(client, etcd_server, key_prefix):
     key = key_prefix + '/a'
-    created = ensure_key(client, DesiredKey(key, value='one'), check_mode=True)
+    created = ensure_key(V2Store(client), DesiredKey(key, value='one'), check_mode=True)
     assert created.plan.action == CREATE and created.after['value'] == 'one'
     assert raw_node(etcd_server, key) is None
     client.write(key, 'one')
     index = raw_node(etcd_server, key)['modifiedIndex']
     for desired in (DesiredKey(key, value='two'), DesiredKey(key, value='one', ttl=60), DesiredKey(key, state='absent')):
-        outcome = ensure_key(client, desired, check_mode=True)
+        outcome = ensure_key(V2Store(client), desired, check_mode=True)
         assert outcome.changed
         node = raw_node(etcd_server, key)
         assert (node['value'], node['modifiedIndex'], node.get('ttl')) == ('one', index, None)
@@ -90,41 +95,41 @@ def test_check_mode_writes_nothing(client, etcd_server, key_prefix):
 
 def test_ttl_rules(client, etcd_server, key_prefix):
     key = key_prefix + '/t'
-    assert ensure_key(client, DesiredKey(key, value='v', ttl=100)).plan.action == CREATE
+    assert ensure_key(V2Store(client), DesiredKey(key, value='v', ttl=100)).plan.action == CREATE
     assert 0 < raw_node(etcd_server, key)['ttl'] <= 100
     index = raw_node(etcd_server, key)['modifiedIndex']
     # Re-run: a TTL within the wanted one is kept; nothing is written.
-    assert ensure_key(client, DesiredKey(key, value='v', ttl=100)).plan.action == NONE
+    assert ensure_key(V2Store(client), DesiredKey(key, value='v', ttl=100)).plan.action == NONE
     assert raw_node(etcd_server, key)['modifiedIndex'] == index
     # A shorter TTL is applied.
-    assert ensure_key(client, DesiredKey(key, value='v', ttl=50)).plan.action == SET_TTL
+    assert ensure_key(V2Store(client), DesiredKey(key, value='v', ttl=50)).plan.action == SET_TTL
     assert raw_node(etcd_server, key)['ttl'] <= 50
     # refresh_ttl resets it to the given TTL even when it is longer.
-    refreshed = ensure_key(client, DesiredKey(key, value='v', ttl=300, refresh_ttl=True))
+    refreshed = ensure_key(V2Store(client), DesiredKey(key, value='v', ttl=300, refresh_ttl=True))
     assert refreshed.plan.action == REFRESH_TTL
     node = raw_node(etcd_server, key)
     assert 200 < node['ttl'] <= 300 and node['value'] == 'v'
     # Without ttl the key is made permanent, keeping its value.
-    assert ensure_key(client, DesiredKey(key, value='v')).plan.action == REMOVE_TTL
+    assert ensure_key(V2Store(client), DesiredKey(key, value='v')).plan.action == REMOVE_TTL
     node = raw_node(etcd_server, key)
     assert 'ttl' not in node and node['value'] == 'v'
-    assert ensure_key(client, DesiredKey(key, value='v')).plan.action == NONE
+    assert ensure_key(V2Store(client), DesiredKey(key, value='v')).plan.action == NONE
 
 
 def test_value_change_drops_or_resets_ttl(client, etcd_server, key_prefix):
     key = key_prefix + '/t'
     client.write(key, 'old', ttl=100)
-    ensure_key(client, DesiredKey(key, value='new'))
+    ensure_key(V2Store(client), DesiredKey(key, value='new'))
     assert 'ttl' not in raw_node(etcd_server, key)
-    ensure_key(client, DesiredKey(key, value='newer', ttl=40))
+    ensure_key(V2Store(client), DesiredKey(key, value='newer', ttl=40))
     assert raw_node(etcd_server, key)['ttl'] <= 40
 
 
 def test_absent(client, etcd_server, key_prefix):
     key = key_prefix + '/gone'
-    assert ensure_key(client, DesiredKey(key, state='absent')).plan.action == NONE
+    assert ensure_key(V2Store(client), DesiredKey(key, state='absent')).plan.action == NONE
     client.write(key, 'x')
-    deleted = ensure_key(client, DesiredKey(key, state='absent'))
+    deleted = ensure_key(V2Store(client), DesiredKey(key, state='absent'))
     assert deleted.plan.action == DELETE and deleted.before['value'] == 'x' and deleted.after is None
     assert raw_node(etcd_server, key) is None
 
@@ -133,7 +138,7 @@ def test_absent(client, etcd_server, key_prefix):
 def test_directory_refused_and_untouched(client, etcd_server, key_prefix, state):
     client.write(key_prefix + '/d/child', 'c')
     with pytest.raises(KeyStateError) as info:
-        ensure_key(client, DesiredKey(key_prefix + '/d', state=state, value='v'))
+        ensure_key(V2Store(client), DesiredKey(key_prefix + '/d', state=state, value='v'))
     assert info.value.category == 'is a directory'
     assert info.value.endpoint == client.current_endpoint
     assert raw_node(etcd_server, key_prefix + '/d/child')['value'] == 'c'
@@ -146,7 +151,7 @@ def test_concurrent_change_is_read_again(client, etcd_server, key_prefix):
     def other_writer(cli, key, _left):
         cli.write(key, 'theirs')
 
-    outcome = ensure_key(Interfering(client, 1, other_writer), DesiredKey(key, value='mine'))
+    outcome = ensure_key(V2Store(Interfering(client, 1, other_writer)), DesiredKey(key, value='mine'))
     assert outcome.attempts == 2
     # prev_node is what the successful write replaced, not the stale first read.
     assert outcome.before['value'] == 'theirs'
@@ -156,7 +161,8 @@ def test_concurrent_change_is_read_again(client, etcd_server, key_prefix):
 def test_concurrent_delete_during_absent(client, etcd_server, key_prefix):
     key = key_prefix + '/race'
     client.write(key, 'start')
-    outcome = ensure_key(Interfering(client, 1, lambda cli, key, _left: cli.delete(key)), DesiredKey(key, state='absent'))
+    outcome = ensure_key(V2Store(Interfering(client, 1, lambda cli, key, _left: cli.delete(key))),
+                         DesiredKey(key, state='absent'))
     assert (outcome.plan.action, outcome.changed, outcome.attempts) == (NONE, False, 2)
 
 
@@ -168,7 +174,7 @@ def test_writer_that_never_stops_gives_up(client, etcd_server, key_prefix):
         cli.write(key, 'theirs-%d' % left)
 
     with pytest.raises(KeyStateError) as info:
-        ensure_key(Interfering(client, 10, other_writer), DesiredKey(key, value='mine'))
+        ensure_key(V2Store(Interfering(client, 10, other_writer)), DesiredKey(key, value='mine'))
     assert info.value.category == 'condition failed' and key in str(info.value)
     assert raw_node(etcd_server, key)['value'].startswith('theirs')
 
@@ -176,8 +182,8 @@ def test_writer_that_never_stops_gives_up(client, etcd_server, key_prefix):
 def test_awkward_keys_and_values_round_trip(client, etcd_server, key_prefix):
     key = key_prefix + '/with space?#%&/ünï'
     value = 'a & b = 100% ? #x\nsecond line'
-    assert ensure_key(client, DesiredKey(key, value=value)).changed
-    assert ensure_key(client, DesiredKey(key, value=value)).plan.action == NONE
+    assert ensure_key(V2Store(client), DesiredKey(key, value=value)).changed
+    assert ensure_key(V2Store(client), DesiredKey(key, value=value)).plan.action == NONE
     assert client.read(key).node.value == value
 
 
@@ -265,21 +271,21 @@ def test_module_without_requests_says_what_to_install(etcd_server, key_prefix, t
 def test_refresh_ttl_renews_only_when_less_than_half_is_left(client, etcd_server, key_prefix):
     key = key_prefix + '/alive'
     registration = DesiredKey(key, value='10.0.0.1:80', ttl=120, refresh_ttl=True)
-    assert ensure_key(client, registration).plan.action == CREATE
+    assert ensure_key(V2Store(client), registration).plan.action == CREATE
     node = raw_node(etcd_server, key)
     # A re-run right away: more than half of the TTL is left, so ok and nothing written.
-    again = ensure_key(client, registration)
+    again = ensure_key(V2Store(client), registration)
     assert (again.plan.action, again.changed) == (NONE, False)
     assert raw_node(etcd_server, key)['modifiedIndex'] == node['modifiedIndex']
     # Less than half left (the key was written with 10 s): renewed to the full TTL.
     client.write(key, '10.0.0.1:80', ttl=10)
-    renewed = ensure_key(client, registration)
+    renewed = ensure_key(V2Store(client), registration)
     assert renewed.plan.action == REFRESH_TTL
     node = raw_node(etcd_server, key)
     assert node['value'] == '10.0.0.1:80' and 60 < node['ttl'] <= 120
     # A TTL longer than asked is brought down to it by the refresh.
     client.write(key, '10.0.0.1:80', ttl=3600)
-    assert ensure_key(client, registration).plan.action == REFRESH_TTL
+    assert ensure_key(V2Store(client), registration).plan.action == REFRESH_TTL
     assert raw_node(etcd_server, key)['ttl'] <= 120
 
 

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The EXAMPLES of every module run as a playbook against a real etcd.
 
 The examples name hosts such as 127.0.0.1:2379 or https://etcd1.example.com; the test drops
@@ -14,7 +18,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options import CONNECTION_ARGUMENT_SPEC
 from tests.harness.etcd_server import EtcdServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

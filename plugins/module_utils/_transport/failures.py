@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What went wrong on the way to a member, as data.
 
 :func:`classify` turns an exception of urllib3, ``http.client``, ``ssl`` or the socket layer

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """HTTP/1.1 pipelining: :class:`PipelinedConnection` (one connection) and :class:`PipelinedBatch`
 (many requests on several such connections), behind ``write_many``/``send_many`` of the v2
 client and the batched writes of the v3 client.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Argument checks of the v2 keys API, and the v2 wire parameters they become.
 
 Every parameter a v2 request carries (``prevExist``, ``prevValue``, ``prevIndex``, ``ttl``,
@@ -111,4 +112,30 @@ def conditions(key: str, prev_exist: Optional[bool] = None, prev_value: Optional
     prev_index = check_index(prev_index, 'prev_index')
     if prev_index is not None:
         params['prevIndex'] = str(prev_index)
+    return params
+
+
+def value_params(key: str, value: Any, **given: Any) -> Dict[str, str]:
+    """The v2 parameters of a PUT storing ``value`` under the given conditions (see :func:`conditions`)."""
+    params = {'value': value_text(value)}
+    params.update(conditions(key, **given))
+    return params
+
+
+def mkdir_params(ttl: Optional[int] = None) -> Dict[str, str]:
+    """The v2 parameters of a PUT creating a directory where nothing is (with ``ttl`` seconds to live)."""
+    params = {'dir': 'true', 'prevExist': 'false'}
+    ttl = check_ttl(ttl)
+    if ttl is not None:
+        params['ttl'] = str(ttl)
+    return params
+
+
+def rmdir_params(recursive: bool = False) -> Dict[str, str]:
+    """The v2 parameters of a DELETE of a directory: etcd refuses (108) one that is not empty,
+    unless ``recursive``, which deletes everything below it too."""
+    check_bool('recursive', recursive)
+    params = {'dir': 'true'}
+    if recursive:
+        params['recursive'] = 'true'
     return params

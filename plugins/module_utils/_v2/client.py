@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The etcd v2 client: :class:`Client`, the pyetcd API on a :class:`Transport`.
 
 The transport (``_transport/``) owns the members, the pools, TLS, timeouts and failover; this
@@ -41,7 +42,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.args import (
     check_ttl,
     check_value,
     conditions,
+    mkdir_params,
     normalize_key,
+    rmdir_params,
     value_text,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.result import EtcdResult
@@ -439,11 +442,7 @@ class Client:
     def mkdir(self, directory: str, ttl: Optional[int] = None) -> EtcdResult:
         """Create a directory. :raises EtcdNodeExist: something (key or directory) is already there."""
         directory = normalize_key(directory, 'directory')
-        params = {'dir': 'true', 'prevExist': 'false'}
-        ttl = check_ttl(ttl)
-        if ttl is not None:
-            params['ttl'] = str(ttl)
-        return self._keys('PUT', directory, params)
+        return self._keys('PUT', directory, mkdir_params(ttl))
 
     def rmdir(self, directory: str, recursive: bool = False) -> EtcdResult:
         """Delete a directory, and with ``recursive`` everything under it.
@@ -452,11 +451,7 @@ class Client:
         when that matters. :raises EtcdDirNotEmpty: not empty and not recursive.
         """
         directory = normalize_key(directory, 'directory')
-        check_bool('recursive', recursive)
-        params = {'dir': 'true'}
-        if recursive:
-            params['recursive'] = 'true'
-        return self._keys('DELETE', directory, params)
+        return self._keys('DELETE', directory, rmdir_params(recursive))
 
     def compare_and_swap(self, key: str, value: str, prev_value: Optional[str] = None, prev_index: Optional[int] = None,
                          prev_exist: Optional[bool] = None, ttl: Optional[int] = None) -> EtcdResult:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, pyetcd.etcd contributors
+# Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Answers of the etcd v2 API: :class:`EtcdResult` and the :class:`ResponseNode` it holds."""
 from __future__ import annotations
 

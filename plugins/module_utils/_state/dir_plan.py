@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Plan the writes of the etcd_dir module from one recursive read.
 
 Everything here is pure: no request is sent. The caller reads the directory once with
-``client.read(path, recursive=True)`` (or gets ``None`` when it is missing), hands the
-resulting node to :func:`plan_present` or :func:`plan_absent`, and gets back a
+``store.read_tree(path)`` (``None`` when it is missing), hands the resulting node to :func:`plan_present` or :func:`plan_absent`, and gets back a
 :class:`DirPlan`: the writes to send, grouped in phases, plus what will be created, updated
 and deleted, and the before/after trees for diff mode.
 
@@ -24,10 +24,10 @@ Rules decided here (and documented in the module):
   when ``purge`` is true (purge means "make it exactly this"); otherwise the plan fails and
   names every such conflict.
 * ``purge`` deletes only what the read listed: each key read, on the index read, then each
-  directory, deepest first, with a plain ``dir=true`` delete, which etcd refuses for a directory
-  that is not empty. A directory holding hidden nodes (never listed) or nodes written after the
+  directory, deepest first, with a plain directory delete (RMDIR), which etcd refuses for a
+  directory that is not empty. A directory holding hidden nodes (never listed) or nodes written after the
   read therefore stays; the executor keeps it and reports it (:meth:`DirPlan.keep`).
-* ``state=absent`` without ``recursive`` sends the same plain ``dir=true`` delete, so etcd
+* ``state=absent`` without ``recursive`` sends the same plain directory delete, so etcd
   itself refuses a directory that holds anything, listed or not. With ``recursive`` it is one
   recursive delete: etcd removes everything below the path, hidden nodes and nodes written after
   the read included, but only what the read listed can be reported as deleted.
@@ -44,28 +44,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-# Operation kinds, in the words of the v2 keys API.
-MKDIR = 'mkdir'          # PUT dir=true (with ttl when given)
-SET_DIR_TTL = 'dir_ttl'  # PUT dir=true prevExist=true ttl=N on an existing directory
-SET = 'set'              # PUT value=... (etcd creates missing parent directories itself)
-DELETE = 'delete'        # DELETE prevIndex=N of one key read at index N
-RMDIR = 'rmdir'          # DELETE dir=true of one directory: etcd refuses it (108) unless it is empty
-RMTREE = 'rmtree'        # DELETE dir=true recursive=true: the directory and all below it, hidden nodes too
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN, StateError, attr
 
-HIDDEN_VALUE = '<hidden>'
+# Operation kinds. A store turns each into requests of its API (store_v2.request_for).
+MKDIR = 'mkdir'          # create a directory where nothing is (with ttl when given)
+SET_DIR_TTL = 'dir_ttl'  # set (or, with ttl None, remove) the TTL of an existing directory
+SET = 'set'              # store a key's value (etcd creates missing parent directories itself)
+DELETE = 'delete'        # delete one key, only if it is unchanged since the index read
+RMDIR = 'rmdir'          # delete one directory: etcd refuses it (108) unless it is empty
+RMTREE = 'rmtree'        # delete a directory and all below it, hidden nodes too
 
 
-class DirPlanError(ValueError):
-    """The requested state cannot be planned; the message names the key path and the reason."""
+class DirPlanError(StateError, ValueError):
+    """The requested state cannot be planned; the message names the key path and the reason.
+
+    ``category`` says why in a few words: ``invalid argument`` for the task's options and
+    content, others (``conflict``, ``not a directory``, ...) for what the read found.
+    """
 
 
 @dataclass(frozen=True)
 class Operation:
     """One write. ``key`` is absolute; ``value`` only for SET, ``ttl`` for MKDIR/SET_DIR_TTL.
 
-    ``prev_index`` (SET of a changed key, DELETE) is the ``modifiedIndex`` read, and ``create``
-    (SET of a new key) asks for ``prevExist=false``: the write then fails instead of
-    overwriting a node another writer changed or created after the read.
+    ``prev_index`` (SET of a changed key, DELETE) is the ``modified_index`` read, and ``create``
+    (SET of a new key) makes the write a create: the write then fails instead of overwriting a
+    node another writer changed or created after the read.
     """
 
     action: str
@@ -193,7 +197,7 @@ def _rel(base: str, key: str) -> str:
     if key == base:
         return ''
     if not key.startswith(base + '/'):
-        raise DirPlanError('node %s read under %s is outside it' % (key, base))
+        raise DirPlanError('node %s read under %s is outside it' % (key, base), category='invalid answer')
     return key[len(base) + 1:]
 
 
@@ -204,7 +208,7 @@ def content_value(value: Any, where: str) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, str):
-        return str(value)
+        return value
     if isinstance(value, (int, float)):
         return str(value)
     if value is None:
@@ -253,26 +257,22 @@ def flatten_content(content: Mapping[str, Any], path: str) -> Dict[str, Optional
 
 # --------------------------------------------------------------------------- current tree
 
-def _attr(node: Any, name: str, default: Any = None) -> Any:
-    return getattr(node, name, default)
-
-
 def flatten_node(node: Any, path: str) -> Dict[str, Optional[str]]:
     """Map relative path -> value (keys) or ``None`` (directories) below a recursive read.
 
-    ``node`` is the ResponseNode of ``read(path, recursive=True)`` (attributes ``key``,
-    ``dir``, ``value``, ``children``). The node at ``path`` itself is not included.
+    ``node`` is the node of ``store.read_tree(path)`` (attributes ``key``, ``dir``,
+    ``value``, ``children``). The node at ``path`` itself is not included.
     """
     flat: Dict[str, Optional[str]] = {}
 
     def walk(current: Any) -> None:
-        for child in _attr(current, 'children') or ():
-            rel = _rel(path, _attr(child, 'key') or '/')
-            if _attr(child, 'dir'):
+        for child in attr(current, 'children') or ():
+            rel = _rel(path, attr(child, 'key') or '/')
+            if child.dir:
                 flat[rel] = None
                 walk(child)
             else:
-                value = _attr(child, 'value')
+                value = attr(child, 'value')
                 flat[rel] = '' if value is None else value
 
     walk(node)
@@ -280,13 +280,13 @@ def flatten_node(node: Any, path: str) -> Dict[str, Optional[str]]:
 
 
 def flatten_indexes(node: Any, path: str) -> Dict[str, Optional[int]]:
-    """Map relative path -> ``modifiedIndex`` of every node below a recursive read."""
+    """Map relative path -> ``modified_index`` of every node below a recursive read."""
     indexes: Dict[str, Optional[int]] = {}
 
     def walk(current: Any) -> None:
-        for child in _attr(current, 'children') or ():
-            indexes[_rel(path, _attr(child, 'key') or '/')] = _attr(child, 'modified_index')
-            if _attr(child, 'dir'):
+        for child in attr(current, 'children') or ():
+            indexes[_rel(path, attr(child, 'key') or '/')] = attr(child, 'modified_index')
+            if child.dir:
                 walk(child)
 
     walk(node)
@@ -310,7 +310,7 @@ def nest(flat: Mapping[str, Optional[str]]) -> Dict[str, Any]:
 
 def mask_tree(tree: Mapping[str, Any]) -> Dict[str, Any]:
     """``tree`` with every key's value replaced by ``<hidden>`` (directories kept)."""
-    return {name: mask_tree(value) if isinstance(value, Mapping) else HIDDEN_VALUE for name, value in tree.items()}
+    return {name: mask_tree(value) if isinstance(value, Mapping) else HIDDEN for name, value in tree.items()}
 
 
 def _header(path: str, exists: bool, ttl: Optional[int]) -> str:
@@ -359,14 +359,14 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
     deletes: List[Operation] = []
     writes: List[Operation] = []
 
-    if current is not None and not _attr(current, 'dir'):
+    if current is not None and not current.dir:
         # The path itself is a key.
         if not purge:
             raise DirPlanError('%s is a key, not a directory: set purge: true to replace it with a directory, '
-                               'or manage it with etcd_key' % path)
+                               'or manage it with etcd_key' % path, category='not a directory')
         if path == '/':
-            raise DirPlanError('/ is the root directory')
-        deletes.append(Operation(DELETE, path, prev_index=_attr(current, 'modified_index')))
+            raise DirPlanError('/ is the root directory', category='root is read-only')
+        deletes.append(Operation(DELETE, path, prev_index=attr(current, 'modified_index')))
         plan.deleted.append(path)
         plan.path_was_key = True
         current = None
@@ -374,7 +374,7 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
     have = flatten_node(current, path) if current is not None else {}
     indexes = flatten_indexes(current, path) if current is not None else {}
     plan.before = nest(have)
-    plan.ttl_before = _attr(current, 'ttl') if current is not None else None
+    plan.ttl_before = attr(current, 'ttl') if current is not None else None
 
     if current is None:
         if path != '/':
@@ -399,7 +399,7 @@ def plan_present(path: str, current: Any, content: Optional[Mapping[str, Any]] =
                           for rel in sorted(conflicts)[:5])
         more = ' and %d more' % (len(conflicts) - 5) if len(conflicts) > 5 else ''
         raise DirPlanError('content of %s conflicts with what is there: %s%s; set purge: true to replace them'
-                           % (path, shown, more))
+                           % (path, shown, more), category='conflict')
 
     # Nodes to remove: the wrong kind (only reached with purge) and, with purge, the extras.
     removed = set(conflicts)
@@ -463,16 +463,17 @@ def plan_absent(path: str, current: Any, recursive: bool = False) -> DirPlan:
     if current is None:
         return plan
     if path == '/':
-        raise DirPlanError('/ is the root directory and cannot be removed; remove its children instead')
-    if not _attr(current, 'dir'):
-        raise DirPlanError('%s is a key, not a directory: remove it with etcd_key' % path)
+        raise DirPlanError('/ is the root directory and cannot be removed; remove its children instead',
+                           category='root is read-only')
+    if not current.dir:
+        raise DirPlanError('%s is a key, not a directory: remove it with etcd_key' % path, category='not a directory')
     have = flatten_node(current, path)
     plan.existed = True
-    plan.ttl_before = _attr(current, 'ttl')
+    plan.ttl_before = attr(current, 'ttl')
     plan.before = nest(have)
     if have and not recursive:
         raise DirPlanError('%s is not empty (%d nodes below it): set recursive: true to remove it with its content'
-                           % (path, len(have)))
+                           % (path, len(have)), category='directory not empty')
     plan.phases = [[Operation(RMTREE if recursive else RMDIR, path)]]
     plan.deleted = sorted([path] + [_join(path, rel) for rel in have])
     return plan

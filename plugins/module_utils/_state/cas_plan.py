@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The decision table of the etcd_cas module, as pure functions (nothing is sent here).
 
 From the node read at ``key`` (or ``None`` when the key is missing), the desired state and the
@@ -17,7 +18,7 @@ conditions, :func:`decide` answers one of:
   ``refresh_ttl``, has a TTL that needs no renewal). Reported ok without a write.
 * ``SWAP`` / ``DELETE`` / ``REFRESH``: the conditions hold; the write is sent with every
   given condition so that the server checks them again atomically. ``REFRESH`` renews the
-  TTL without touching the value (``refresh=true``).
+  TTL without touching the value (a refresh, which does not wake watchers).
 
 TTL rules. For a swap, a desired TTL counts as reached when the key already expires within
 ``ttl`` seconds (a countdown is never equal to the requested number; etcd_key's rule); with
@@ -32,17 +33,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN, StateError, attr
+
 NOTHING = 'nothing'
 SWAP = 'swap'
 DELETE = 'delete'
 MISMATCH = 'mismatch'
-REFRESH = 'refresh'
-
-HIDDEN_VALUE = '<hidden>'
+REFRESH = 'renew'
 
 
-class CasPlanError(ValueError):
-    """The request is contradictory or targets a directory; the message says which option."""
+class CasPlanError(StateError, ValueError):
+    """The request is contradictory (``category`` invalid argument; the message says which
+    option), targets a directory, or loses every race against other writers."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,6 @@ class CasDecision:
     @property
     def writes(self) -> bool:
         return self.action in (SWAP, DELETE, REFRESH)
-
-
-def _attr(node: Any, name: str) -> Any:
-    return getattr(node, name, None)
 
 
 def validate(state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
@@ -110,9 +108,9 @@ def failed_conditions(current: Any, prev_value: Optional[str] = None, prev_index
     exists = current is not None
     if prev_exist is not None and prev_exist != exists:
         failed.append('prev_exist')
-    if prev_value is not None and (not exists or _attr(current, 'value') != prev_value):
+    if prev_value is not None and (not exists or attr(current, 'value') != prev_value):
         failed.append('prev_value')
-    if prev_index is not None and (not exists or _attr(current, 'modified_index') != prev_index):
+    if prev_index is not None and (not exists or attr(current, 'modified_index') != prev_index):
         failed.append('prev_index')
     return tuple(failed)
 
@@ -130,14 +128,14 @@ def renewal_due(current: Optional[int], wanted: int) -> bool:
 def decide(current: Any, state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
            prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
            ttl: Optional[int] = None, refresh_ttl: bool = False) -> CasDecision:
-    """The decision for ``current`` (ResponseNode read at the key, or ``None`` when missing).
+    """The decision for ``current`` (the node read at the key, or ``None`` when missing).
 
     Raises :class:`CasPlanError` for contradictory options and when ``current`` is a directory.
     """
     validate(state, value, prev_value, prev_index, prev_exist, ttl, refresh_ttl)
-    if current is not None and _attr(current, 'dir'):
+    if current is not None and current.dir:
         raise CasPlanError('%s is a directory: compare-and-swap works on keys only'
-                           % (_attr(current, 'key') or 'the key'))
+                           % (attr(current, 'key') or 'the key'), category='is a directory')
     if state == 'absent':
         failed = failed_conditions(current, prev_value, prev_index)
         if failed:
@@ -148,8 +146,8 @@ def decide(current: Any, state: str, value: Optional[str] = None, prev_value: Op
         return CasDecision(MISMATCH, failed)
     if refresh_ttl:
         # The conditions name an existing key (prev_value or prev_index is required).
-        return CasDecision(REFRESH) if renewal_due(_attr(current, 'ttl'), ttl) else CasDecision(NOTHING)
-    if current is not None and _attr(current, 'value') == value and _ttl_reached(_attr(current, 'ttl'), ttl):
+        return CasDecision(REFRESH) if renewal_due(attr(current, 'ttl'), ttl) else CasDecision(NOTHING)
+    if current is not None and attr(current, 'value') == value and _ttl_reached(attr(current, 'ttl'), ttl):
         return CasDecision(NOTHING)
     return CasDecision(SWAP)
 
@@ -161,7 +159,7 @@ def describe_conditions(prev_value: Optional[str] = None, prev_index: Optional[i
     if prev_exist is not None:
         parts.append('prev_exist=%s' % ('true' if prev_exist else 'false'))
     if prev_value is not None:
-        parts.append('prev_value=%s' % (HIDDEN_VALUE if hide_values else repr(prev_value)))
+        parts.append('prev_value=%s' % (HIDDEN if hide_values else repr(prev_value)))
     if prev_index is not None:
         parts.append('prev_index=%d' % prev_index)
     return ', '.join(parts) if parts else 'no condition'
@@ -171,9 +169,9 @@ def describe_current(current: Any, hide_values: bool = False) -> str:
     """What the key holds now, for a mismatch message: its modifiedIndex and (unless hidden) value."""
     if current is None:
         return 'the key does not exist'
-    text = 'the key is at modifiedIndex %s' % _attr(current, 'modified_index')
+    text = 'the key is at modifiedIndex %s' % attr(current, 'modified_index')
     if not hide_values:
-        text += ' with value %r' % (_attr(current, 'value'),)
+        text += ' with value %r' % (attr(current, 'value'),)
     return text
 
 

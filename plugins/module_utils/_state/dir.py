@@ -1,33 +1,40 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bring an etcd directory to a declared state: the logic behind the etcd_dir module.
 
-One quorum recursive read, a pure plan (:mod:`dir_plan`), then the planned writes. The writes
-of one phase touch disjoint keys, so they go out together through ``Client.send_many``: on a
-few connections, each carrying several pipelined requests, so etcd batches many proposals into
-one raft round and no write waits for the round trip of the one before. That is what makes a
-thousand keys in one task fast. A run with nothing to change sends exactly one request.
+One linearizable recursive read, a pure plan (:mod:`dir_plan`), then the planned writes. The
+writes of one phase touch disjoint keys, so they go out together through
+``store.apply_many``: on a few connections, each carrying several pipelined requests, so etcd
+batches many proposals into one raft round and no write waits for the round trip of the one
+before. That is what makes a thousand keys in one task fast. A run with nothing to change
+sends exactly one request.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.client import normalize_key
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import (
-    DELETE, MKDIR, RMDIR, RMTREE, SET, SET_DIR_TTL, DirPlan, Operation, check_ttl, content_value, flatten_content,
-    mask_tree, normalize_path, plan_absent, plan_present,
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import BatchFailed, StateError
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import (
+    RMDIR, SET_DIR_TTL, DirPlan, DirPlanError, Operation, check_ttl, content_value, flatten_content, mask_tree,
+    normalize_path, plan_absent, plan_present,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import KeyStore
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    ClientException, EtcdDirNotEmpty, EtcdException,
 )
 
 DEFAULT_CONCURRENCY = 8
 
 
-class DirWriteError(Exception):
+class DirWriteError(StateError):
     """A planned write failed. ``done`` writes were applied before it (the run is partial).
 
     ``str()`` is one line: the failing operation and key, how far the run got, and the cause.
+    ``category`` is None: the cause's own category applies (the module describes ``cause``
+    and adds :attr:`progress`).
     """
 
     def __init__(self, operation: Operation, cause: BaseException, done: int, total: int):
@@ -35,7 +42,7 @@ class DirWriteError(Exception):
         self.cause = cause
         self.done = done
         self.total = total
-        super().__init__('%s: %s' % (self.progress, cause))
+        super().__init__('%s: %s' % (self.progress, cause), category=None, endpoint=getattr(cause, 'endpoint', None))
 
     @property
     def progress(self) -> str:
@@ -57,6 +64,7 @@ class DirNotEmpty(DirWriteError):
     def __init__(self, operation: Operation, cause: BaseException, done: int, total: int, advice: str):
         self.advice = advice
         super().__init__(operation, cause, done, total)
+        self.category = 'directory not empty'
         self.args = ('%s is not empty: etcd refused to delete it because it holds nodes the read did not list '
                      '(hidden ones, whose names start with "_", or ones written after the read); %s%s'
                      % (operation.key, advice, '' if not done else '; %d of %d writes were applied' % (done, total)),)
@@ -87,63 +95,10 @@ class DirOutcome:
         return self.plan.kept
 
 
-def _write_errors() -> tuple:
-    # What a write can raise: etcd's and the network's errors, and the client's own refusal.
-    return (etcd_exc.EtcdException, etcd_exc.ClientException)
-
-
-def read_tree(client: Any, path: str) -> Any:
-    """Read ``path`` recursively (quorum, so a stale follower cannot hide a needed write).
-
-    Returns the ResponseNode, or None when nothing exists at ``path``.
-    """
-    try:
-        return client.read(path, recursive=True, quorum=True).node
-    except etcd_exc.EtcdKeyNotFound:
-        return None
-
-
-def request_for(op: Operation) -> Optional[Tuple[str, str, Dict[str, str]]]:
-    """The one keys-API request of a planned operation, as ``(method, key, params)`` for
-    ``Client.send``/``Client.send_many``; None for SET_DIR_TTL, which needs a read first.
-
-    SET: PUT value with prevExist=false (new key) or prevIndex (changed key). MKDIR: PUT
-    dir=true prevExist=false [ttl]. DELETE: DELETE prevIndex. RMDIR: DELETE dir=true, which
-    etcd refuses (108) for a directory that is not empty. RMTREE: DELETE dir=true
-    recursive=true.
-    """
-    if op.action == SET:
-        condition = {'prevExist': 'false'} if op.create else {'prevIndex': str(op.prev_index)}
-        return 'PUT', op.key, dict(value=op.value, **condition)
-    if op.action == MKDIR:
-        params = {'dir': 'true', 'prevExist': 'false'}
-        if op.ttl is not None:
-            params['ttl'] = str(op.ttl)
-        return 'PUT', op.key, params
-    if op.action == DELETE:
-        return 'DELETE', op.key, {'prevIndex': str(op.prev_index)}
-    if op.action == RMDIR:
-        return 'DELETE', op.key, {'dir': 'true'}
-    if op.action == RMTREE:
-        return 'DELETE', op.key, {'dir': 'true', 'recursive': 'true'}
-    if op.action == SET_DIR_TTL:
-        return None
-    raise ValueError('unknown operation %r' % (op.action,))
-
-
-def send(client: Any, op: Operation) -> Any:
-    """Send one planned operation on the client's keep-alive connections; returns the
-    EtcdResult. SET_DIR_TTL refreshes the directory's TTL, or removes it (ttl None)."""
-    request = request_for(op)
-    if request is None:
-        return client.update_ttl(op.key, op.ttl)
-    return client.send(*request)
-
-
-def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) -> List[Any]:
+def execute(store: KeyStore, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) -> List[Any]:
     """Send the plan's operations phase by phase; returns the results of the applied writes.
 
-    Within a phase the requests go out together through ``client.send_many`` on up to
+    Within a phase the requests go out together through ``store.apply_many`` on up to
     ``concurrency`` connections (``concurrency=1``: one request at a time); a phase with a
     single request uses the client's keep-alive connection. After the first failure no new
     request is started (those already sent are answered) and :class:`DirWriteError` is raised
@@ -165,39 +120,38 @@ def execute(client: Any, plan: DirPlan, concurrency: int = DEFAULT_CONCURRENCY) 
             else:
                 todo.append(op)
         while todo:
-            todo = _send_phase(client, plan, todo, concurrency, results, total)
+            todo = _send_phase(store, plan, todo, concurrency, results, total)
     return results
 
 
-def _send_phase(client: Any, plan: DirPlan, todo: List[Operation], concurrency: int, results: List[Any],
+def _send_phase(store: KeyStore, plan: DirPlan, todo: List[Operation], concurrency: int, results: List[Any],
                 total: int) -> List[Operation]:
     """Send ``todo`` (one phase), appending applied results; returns the operations still to send.
 
     Those are the ones not started because etcd refused a directory a purge may keep: the
-    pipeline stops at the first refusal, so the rest goes out again.
+    batch stops at the first refusal, so the rest goes out again.
     """
-    requests = [request_for(op) for op in todo]
-    if len(todo) == 1 or None in requests:
+    # A directory's TTL change reads before it writes, so it never joins a batch.
+    if len(todo) == 1 or any(op.action == SET_DIR_TTL for op in todo):
         for op in todo:
             try:
-                results.append(send(client, op))
-            except etcd_exc.EtcdDirNotEmpty as exc:
+                results.append(store.apply(op))
+            except EtcdDirNotEmpty as exc:
                 _refused(plan, op, exc, len(results), total)
-            except _write_errors() as exc:
+            except (EtcdException, ClientException) as exc:
                 raise DirWriteError(op, exc, len(results), total) from exc
         return []
     try:
-        results.extend(client.send_many(requests, concurrency=concurrency, pipeline=1 if concurrency == 1 else 16))
+        results.extend(store.apply_many(todo, concurrency))
         return []
-    except etcd_exc.EtcdBulkWriteFailed as exc:
+    except BatchFailed as exc:
         results.extend(result for result in exc.results if result is not None)
-        by_key = {normalize_key(op.key): op for op in todo}
-        for key, cause in exc.failures:
-            if not isinstance(cause, etcd_exc.EtcdDirNotEmpty):
-                raise DirWriteError(by_key[key], cause, len(results), total) from cause
-        for key, cause in exc.failures:
-            _refused(plan, by_key[key], cause, len(results), total)
-        return [by_key[key] for key in exc.not_sent]
+        for op, cause in exc.failures:
+            if not isinstance(cause, EtcdDirNotEmpty):
+                raise DirWriteError(op, cause, len(results), total) from cause
+        for op, cause in exc.failures:
+            _refused(plan, op, cause, len(results), total)
+        return list(exc.not_sent)
 
 
 def _refused(plan: DirPlan, op: Operation, cause: BaseException, done: int, total: int) -> None:
@@ -215,11 +169,31 @@ def _check_replaced(plan: DirPlan, done: int, total: int) -> None:
     for directory in plan.replaced:
         if directory in plan.kept:
             op = next(op for op in plan.operations if op.key == directory and op.action == RMDIR)
-            raise DirNotEmpty(op, etcd_exc.EtcdDirNotEmpty('directory not empty', key=directory), done, total,
+            raise DirNotEmpty(op, EtcdDirNotEmpty('directory not empty', key=directory), done, total,
                               'it was not replaced by a key; remove what is in it, then run again')
 
 
-def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional[Dict[str, Any]] = None,
+def check_options(path: str, state: str = 'present', content: Optional[Dict[str, Any]] = None, purge: bool = False,
+                  ttl: Optional[int] = None, recursive: bool = False,
+                  concurrency: int = DEFAULT_CONCURRENCY) -> str:
+    """Refuse the task's options before anything is sent; returns the normalized path.
+
+    Raises DirPlanError naming the path: an option the ``state`` does not use, a bad ttl or
+    concurrency, content that cannot be stored.
+    """
+    path = normalize_path(path)
+    misplaced = present_only_options(state, content=content, ttl=ttl, purge=purge, recursive=recursive)
+    if misplaced:
+        raise DirPlanError('%s: %s' % (path, misplaced))
+    check_ttl(ttl, path)
+    if concurrency < 1:
+        raise DirPlanError('concurrency must be at least 1, got %d (1 sends one write at a time)' % concurrency)
+    if content is not None:
+        flatten_content(content, path)
+    return path
+
+
+def ensure_dir(store: KeyStore, path: str, state: str = 'present', content: Optional[Dict[str, Any]] = None,
                purge: bool = False, ttl: Optional[int] = None, recursive: bool = False,
                check_mode: bool = False, concurrency: int = DEFAULT_CONCURRENCY) -> DirOutcome:
     """Read once, plan, and (unless ``check_mode``) write.
@@ -232,16 +206,25 @@ def ensure_dir(client: Any, path: str, state: str = 'present', content: Optional
         check_ttl(ttl, normalize_path(path))
         if content is not None:
             flatten_content(content, normalize_path(path))
-    current = read_tree(client, path)
-    if state == 'absent':
-        plan = plan_absent(path, current, recursive=recursive)
-    else:
-        plan = plan_present(path, current, content, purge=purge, ttl=ttl)
+    current = store.read_tree(path)
+    try:
+        if state == 'absent':
+            plan = plan_absent(path, current, recursive=recursive)
+        else:
+            plan = plan_present(path, current, content, purge=purge, ttl=ttl)
+    except DirPlanError as exc:
+        exc.endpoint = store.current_endpoint
+        raise
     outcome = DirOutcome(plan)
     if check_mode or not plan.changed:
         return outcome
     outcome.executed = True
-    outcome.results = execute(client, plan, concurrency)
+    try:
+        outcome.results = execute(store, plan, concurrency)
+    except DirWriteError as exc:
+        # A refusal found without a request (a kept directory) names no member yet.
+        exc.endpoint = exc.endpoint or store.current_endpoint
+        raise
     outcome.writes = len(outcome.results)
     return outcome
 
@@ -277,14 +260,15 @@ def masked_invocation(params: Dict[str, Any]) -> Dict[str, Any]:
     return {'module_args': args}
 
 
-def present_only_options(params: Dict[str, Any]) -> Optional[str]:
+def present_only_options(state: str, content: Any = None, ttl: Optional[int] = None, purge: bool = False,
+                         recursive: bool = False) -> Optional[str]:
     """A message when an option is given that the chosen ``state`` does not use, else None."""
-    if params.get('state') == 'absent':
-        given = [name for name in ('content', 'ttl') if params.get(name) is not None]
-        given += ['purge'] if params.get('purge') else []
+    if state == 'absent':
+        given = [name for name, value in (('content', content), ('ttl', ttl)) if value is not None]
+        given += ['purge'] if purge else []
         if given:
             return '%s only apply to state=present' % ', '.join(given)
-    elif params.get('recursive'):
+    elif recursive:
         return 'recursive only applies to state=absent'
     return None
 

@@ -2,12 +2,16 @@
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Read-only facts about an etcd cluster and, optionally, one key or directory (etcd_info)."""
+"""Read-only facts about an etcd cluster and, optionally, one key or directory (etcd_info).
+
+The sections are cluster calls of the v2 client (``/version``, ``/health``, ``/v2/members``,
+``/v2/stats/*``), so this works on a client, not on a key store.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.connection import etcd_exc
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
 
 SECTIONS = ('version', 'health', 'leader', 'members', 'stats')
 
@@ -40,7 +44,7 @@ def read_node(client: Any, key: str, recursive: bool = False, sort: bool = True,
     """
     try:
         result = client.read(key, recursive=recursive, sorted=sort, quorum=quorum)
-    except etcd_exc.EtcdKeyNotFound:
+    except EtcdKeyNotFound:
         return {'exists': False, 'node': None, 'etcd_index': None}
     return {'exists': True, 'node': result.node.to_dict(), 'etcd_index': result.x_etcd_index}
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Planning of etcd_dir from one recursive read (pure: no server involved).
 
 Trees are built with ResponseNode.from_dict from the JSON etcd returns for a recursive GET, so
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import (
     DELETE, MKDIR, RMDIR, RMTREE, SET, SET_DIR_TTL, DirPlanError, Operation, check_ttl, content_value,
     flatten_content, flatten_node, normalize_path, plan_absent, plan_present,
 )

@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The option checks and secret handling of etcd_dir (pure helpers; the writes are tested against etcd)."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_plan import Operation
-from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import Operation
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import (
     DirWriteError, content_secrets, masked_invocation, present_only_options,
 )
 
@@ -21,7 +22,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.dir_state import (
     ({'state': 'present', 'recursive': True}, 'recursive only applies to state=absent'),
 ])
 def test_present_only_options(params, message):
-    assert present_only_options(params) == message
+    assert present_only_options(**params) == message
 
 
 def test_content_secrets_are_the_stored_strings():

@@ -1,26 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) pyetcd.etcd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Decision logic of etcd_key (plan_key, predict_node, key_diff, outcome_nodes): no server needed."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.key_state import (
-    CREATE,
-    DELETE,
-    HIDDEN,
-    HIDDEN_CHANGED,
-    NONE,
-    REFRESH_TTL,
-    REMOVE_TTL,
-    SET_TTL,
-    UPDATE,
-    DesiredKey,
-    KeyOutcome,
-    KeyPlan,
-    KeyStateError,
-    key_diff,
-    outcome_nodes,
-    plan_key,
-    predict_node,
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key import (
+    HIDDEN_CHANGED, KeyOutcome, key_diff, outcome_nodes, predict_node,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key_plan import (
+    CREATE, DELETE, NONE, REFRESH_TTL, REMOVE_TTL, SET_TTL, UPDATE, DesiredKey, KeyPlan, KeyStateError, plan_key,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.result import ResponseNode
 

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The etcd_cas decision table (pure: no server involved)."""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils.cas_plan import (
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas_plan import (
     DELETE, MISMATCH, NOTHING, REFRESH, SWAP, CasDecision, CasPlanError, decide, describe_conditions,
     mismatch_message, renewal_due,
 )
