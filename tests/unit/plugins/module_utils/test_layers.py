@@ -42,7 +42,7 @@ def imported(tree):
     return names
 
 
-@pytest.mark.parametrize('package', ['_transport', '_v2', '_state'])
+@pytest.mark.parametrize('package', ['_transport', '_v2', '_v3', '_state'])
 def test_nothing_below_the_ansible_layer_imports_ansible(package):
     offenders = [(name, module) for name, tree in sources(package) for module in imported(tree)
                  if module == 'ansible' or module.startswith('ansible.') or module.startswith(PACKAGE + '_ansible')
@@ -50,7 +50,7 @@ def test_nothing_below_the_ansible_layer_imports_ansible(package):
     assert not offenders
 
 
-@pytest.mark.parametrize('package', ['_transport', '_v2'])
+@pytest.mark.parametrize('package', ['_transport', '_v2', '_v3'])
 def test_the_client_knows_nothing_of_the_layers_above(package):
     above = (PACKAGE + '_state', PACKAGE + '_ansible')
     assert not [(name, module) for name, tree in sources(package) for module in imported(tree) if module.startswith(above)]
