@@ -70,8 +70,12 @@ def read_or_none(read: Callable[[], Any]) -> Any:
 
 
 def absolute_key(key: str) -> str:
-    """A key as the modules name it in their results: with exactly one leading ``/``."""
-    return '/' + key.lstrip('/')
+    """A key as the modules name it in their results: with exactly one leading ``/``.
+
+    A key that names nothing (``''``, ``'/'``) is returned as given, so that the error about
+    it quotes what the task said.
+    """
+    return '/' + key.lstrip('/') if key.strip('/') else key
 
 
 def attr(node: Any, name: str, default: Any = None) -> Any:
