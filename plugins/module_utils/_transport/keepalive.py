@@ -179,6 +179,9 @@ def exchange(idle: IdleConnections, pool: Any, request: bytes, method: str, conn
             conn.timeout = connect
             try:
                 conn.connect()
+                # What the pool does before a request on an HTTPS connection: warn when the
+                # certificate was not verified (validate_certs=False). Once per connection.
+                pool._validate_conn(conn)  # pylint: disable=protected-access
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 close_quietly(conn)
                 raise NoAnswer(exc, connected=False) from None
