@@ -3,11 +3,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """HTTP to etcd members, for both APIs: :class:`Transport`.
 
-One ``requests.Session`` per transport, shared safely by threads: it owns the keep-alive
-connection pools and the TLS settings, and requests go out through its urllib3 pools directly
-(the per-request machinery of ``requests`` cost more time than everything else a client does).
-Every request has a connect and a read timeout, and urllib3's own retries are off, so a timeout
-is never silently multiplied.
+One ``requests.Session`` per transport holds the TLS settings; its urllib3 pools build the
+connections. A plain request goes out on a connection the transport keeps alive itself (one
+stack of idle connections per member, see ``keepalive``): the per-request machinery of
+``requests`` and then of urllib3's ``urlopen`` cost more time than everything else a client
+does. Streamed answers (watch, keepalive, snapshot) still come through the urllib3 pool, whose
+response object their readers use. Every request has a connect and a read timeout and nothing
+is retried behind the caller's back, so a timeout is never silently multiplied.
+
+Headers: only what a request needs (Host, the body's type and length, Authorization when set,
+``Accept-Encoding: identity`` and a short User-Agent). etcd's gRPC gateway turns every header
+into gRPC metadata, so each needless one costs etcd CPU on every request.
 
 Failover: with ``allow_reconnect`` a member that cannot be reached is skipped and the transport
 stays on the member that answered. A request that was sent and got no answer is re-sent only
@@ -51,6 +57,8 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures im
     Attempt,
     classify,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import IdleConnections, NoAnswer, exchange
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import frame as frame_request
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import PipelinedConnection
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     ClientException,
@@ -62,6 +70,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
 
 FORM = 'application/x-www-form-urlencoded'
 JSON = 'application/json'
+# The headers every request carries. No Accept, no Connection (HTTP/1.1 keeps alive anyway):
+# the gateway would pass them on as gRPC metadata. identity: http.client does not decompress.
+BASE_HEADERS = {'User-Agent': 'pyetcd.etcd', 'Accept-Encoding': 'identity'}
 
 
 class Answer:
@@ -139,9 +150,12 @@ class Transport:
         self.session = session
         self._adapter = adapter
         self._pools: Dict[str, Any] = {}
-        self._base_headers = dict(session.headers)  # requests' defaults: User-Agent, keep-alive, ...
+        # Kept-alive connections of plain requests, per member (see keepalive).
+        self._idle: Dict[str, IdleConnections] = {base: IdleConnections(pool_size) for base in self._endpoints}
+        self._base_headers = dict(BASE_HEADERS)
         self._base_headers.update(headers or {})
         self._by_type: Dict[Optional[str], Dict[str, str]] = {}
+        self._heads: Dict[str, Dict[Optional[str], bytes]] = {}
         self._rebuild_headers()
 
     # -- headers ------------------------------------------------------------------------------
@@ -150,7 +164,16 @@ class Transport:
         by_type: Dict[Optional[str], Dict[str, str]] = {None: dict(self._base_headers)}
         for content_type in (FORM, JSON):
             by_type[content_type] = dict(self._base_headers, **{'Content-Type': content_type})
+        # The header lines of a plain request to each member, framed once (Host first).
+        heads: Dict[str, Dict[Optional[str], bytes]] = {}
+        for base in self._endpoints:
+            host = 'Host: %s\r\n' % urlsplit(base).netloc
+            heads[base] = {kind: (host + ''.join('%s: %s\r\n' % item for item in fields.items()
+                                                 if item[0].lower() not in ('host', 'content-length'))
+                                  ).encode('latin-1')
+                           for kind, fields in by_type.items()}
         self._by_type = by_type
+        self._heads = heads
 
     def set_header(self, name: str, value: Optional[str]) -> None:
         """Add (or with None remove) a header every later request carries (an auth token)."""
@@ -203,9 +226,11 @@ class Transport:
         self._move_past(self._endpoints.index(base))
 
     def close(self) -> None:
-        """Close the pooled connections (a later request opens new ones)."""
+        """Close the kept and pooled connections (a later request opens new ones)."""
         with self._lock:
             self._pools.clear()
+        for idle in self._idle.values():
+            idle.close_all()
         self.session.close()
 
     def __enter__(self) -> 'Transport':
@@ -257,8 +282,6 @@ class Transport:
         connect, read = self.timeout[0], read_timeout if read_timeout is not None else self.timeout[1]
         check_request_line(method, path, query, subject)
         target = path + '?' + query if query else path
-        headers = self._by_type[content_type]
-        pool_timeout = urllib3.Timeout(connect=connect, read=read)
         errors = urllib3.exceptions
         needs_confirmation = (not retry_safe or watch) and only is None
         attempts: List[Attempt] = []
@@ -284,12 +307,22 @@ class Transport:
                     position += 1
                     continue
             try:
-                # Straight into the session's urllib3 pool: no retries and no redirects, so a
-                # timeout is never multiplied and a redirect is reported, not followed.
-                response = self._pool(base).request(method, target, body=body, headers=headers, retries=False,
-                                                    redirect=False, timeout=pool_timeout, preload_content=not stream,
-                                                    assert_same_host=False)
-                text = response if stream else response.data.decode('utf-8', 'replace')
+                if stream:
+                    # The stream readers use urllib3's response; straight into the session's
+                    # pool with no retries and no redirects, so a timeout is never multiplied
+                    # and a redirect is reported, not followed.
+                    response = self._pool(base).request(method, target, body=body, headers=self._by_type[content_type],
+                                                        retries=False, redirect=False,
+                                                        timeout=urllib3.Timeout(connect=connect, read=read),
+                                                        preload_content=False, assert_same_host=False)
+                    status, answer_headers, text = response.status, response.headers, response
+                else:
+                    # On a kept connection; a redirect is an answer like any other (not followed).
+                    status, answer_headers, data = exchange(
+                        self._idle[base], self._pool(base), frame_request(self._heads[base][content_type], method,
+                                                                          target, body),
+                        method, connect, read, retry_safe)
+                    text = data.decode('utf-8', 'replace')
             except errors.ClosedPoolError as exc:
                 # close() (or the pool manager making room) closed the cached pool before
                 # anything was sent: look the pool up again and retry this member.
@@ -300,27 +333,38 @@ class Transport:
                     attempts.append(classify(exc, base, connect, read).attempt(base))
                     position += 1
                 continue
+            except NoAnswer as lost:
+                failure = classify(lost.error, base, connect, read, connected=lost.connected)
+                self._no_answer(failure, index, method, retry_safe, watch, read, subject, attempts)
+                position += 1
+                continue
             except (errors.HTTPError, OSError, http.client.HTTPException) as exc:
                 failure = classify(exc, base, connect, read)
-                if watch and failure.kind == READ_TIMEOUT:
-                    raise EtcdWatchTimedOut('no change within %gs' % read, key=subject, endpoint=base) from None
-                attempts.append(failure.attempt(base))
-                if failure.sent:
-                    self._move_past(index)
-                    if not retry_safe:
-                        raise EtcdOutcomeUnknown('no %sanswer to a %s that was sent' % (
-                            '' if failure.kind == READ_TIMEOUT else 'complete ', method), attempts, key=subject,
-                            endpoint=base) from None
+                self._no_answer(failure, index, method, retry_safe, watch, read, subject, attempts)
                 position += 1
                 continue
             self._stay_on(index)
-            answer = Answer(response.status, response.headers, text, base)
+            answer = Answer(status, answer_headers, text, base)
             if self.should_retry is not None and not stream and leader_tries < self.leader_retries \
                     and self.should_retry(answer, retry_safe):
                 leader_tries += 1
                 time.sleep(self.retry_delay * (2 ** (leader_tries - 1)))
                 continue
             return answer
+
+    def _no_answer(self, failure: Any, index: int, method: str, retry_safe: bool, watch: bool, read: float,
+                   subject: Optional[str], attempts: List[Attempt]) -> None:
+        """Record a member's failure; raise when the request must not go to the next one."""
+        base = self._endpoints[index]
+        if watch and failure.kind == READ_TIMEOUT:
+            raise EtcdWatchTimedOut('no change within %gs' % read, key=subject, endpoint=base) from None
+        attempts.append(failure.attempt(base))
+        if failure.sent:
+            self._move_past(index)
+            if not retry_safe:
+                raise EtcdOutcomeUnknown('no %sanswer to a %s that was sent' % (
+                    '' if failure.kind == READ_TIMEOUT else 'complete ', method), attempts, key=subject,
+                    endpoint=base) from None
 
     def _confirm(self, index: int, healthy: bool = True) -> Optional[Attempt]:
         """Ask the member at ``index`` for ``/health``, bounded by the timeout.
