@@ -346,8 +346,10 @@ def test_module_sensitive_short_value_leaves_key_names_intact(etcd_server, key_p
     assert result['msg'].startswith('compare-and-swap of %s at ' % key)
     assert result['diff']['before_header'] == '%s (etcd key)' % key
     assert result['prev_node']['key'] == key and result['prev_node']['value'] == '<hidden>'
-    assert result['invocation']['module_args']['value'] == '<hidden>'
-    assert result['invocation']['module_args']['prev_value'] == '<hidden>'
+    # ansible-core 2.21 returns the invocation only when the controller asks for it.
+    if 'invocation' in result:
+        assert result['invocation']['module_args']['value'] == '<hidden>'
+        assert result['invocation']['module_args']['prev_value'] == '<hidden>'
     # The values appear nowhere but inside the key name.
     text = json.dumps(result).replace(key, '')
     assert 'zq' not in text and 'qz' not in text

@@ -323,7 +323,10 @@ def test_module_sensitive_short_value_leaves_key_names_intact(etcd_server, key_p
     result = run_module('etcd_key', dict(conn(etcd_server), key=key, value='zq', sensitive=True), diff=True)
     assert result['changed'] is True and result['key'] == key and result['node']['key'] == key
     assert result['diff']['after_header'] == '%s (etcd key)' % key
-    assert result['node']['value'] == '<hidden>' and result['invocation']['module_args']['value'] == '<hidden>'
+    assert result['node']['value'] == '<hidden>'
+    # ansible-core 2.21 returns the invocation only when the controller asks for it.
+    if 'invocation' in result:
+        assert result['invocation']['module_args']['value'] == '<hidden>'
     assert 'zq' not in json.dumps(result).replace(key, '')
     assert raw_node(etcd_server, key)['value'] == 'zq'
     # A failure message names the key intact too (a directory below it is in the way).
