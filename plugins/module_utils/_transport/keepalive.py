@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kept-alive connections for single requests: :class:`IdleConnections` and :func:`exchange`.
 
-urllib3's ``urlopen`` spent more CPU per request than everything else the client does (its
+urllib3's per-request ``HTTPConnectionPool`` call spent more CPU per request than everything else the client does (its
 pool queue, locks, Retry and Timeout objects, response wrapping and header handling), for
 features the transport never uses: it retries nothing, follows no redirect and reads every
 answer whole. So a plain request is framed here once, written with one ``sendall`` and its
@@ -147,7 +147,7 @@ def frame(head: bytes, method: str, target: str, body: Optional[bytes]) -> bytes
 
 
 def _broken(exc: BaseException, answering: bool) -> BaseException:
-    """``exc`` as urllib3's urlopen reported it, so that ``classify`` says exactly what it said
+    """``exc`` as urllib3's pool reported it, so that ``classify`` says exactly what it said
     before: timeouts and TLS alerts as they are, anything else a ProtocolError. A TLS end of
     file after the request went out is the connection closing, not a TLS failure."""
     if isinstance(exc, socket.timeout) or (isinstance(exc, ssl.SSLError) and not isinstance(exc, STALE_ERRORS)):

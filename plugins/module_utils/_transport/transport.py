@@ -6,7 +6,7 @@
 One ``requests.Session`` per transport holds the TLS settings; its urllib3 pools build the
 connections. A plain request goes out on a connection the transport keeps alive itself (one
 stack of idle connections per member, see ``keepalive``): the per-request machinery of
-``requests`` and then of urllib3's ``urlopen`` cost more time than everything else a client
+``requests`` and then of urllib3's pool request cost more time than everything else a client
 does. Streamed answers (watch, keepalive, snapshot) still come through the urllib3 pool, whose
 response object their readers use. Every request has a connect and a read timeout and nothing
 is retried behind the caller's back, so a timeout is never silently multiplied.
