@@ -21,25 +21,17 @@ import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdBulkWriteFailed,
-    EtcdConnectionFailed,
     EtcdException,
     EtcdOutcomeUnknown,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd3 import Etcd3Client
+from tests.reliability.test_cluster_faults import _classify
 
 TIMEOUT = 1.0
 
 
 def _hosts(cluster, first):
     return [first.url] + [m.url for m in cluster.members if m is not first]
-
-
-def _kind(exc: EtcdException) -> str:
-    if isinstance(exc, EtcdOutcomeUnknown) or exc.outcome_unknown:
-        return 'unknown'
-    if isinstance(exc, EtcdConnectionFailed):
-        return 'not-sent'
-    return 'refused'
 
 
 def _survivor_view(cluster, dead, prefix):
@@ -72,7 +64,7 @@ def test_leader_sigkill_during_puts_loses_nothing(etcd_cluster, figures):
         try:
             revision = client.put(key, value).header.revision
         except EtcdException as exc:
-            outcomes.append((key, value, _kind(exc), str(exc)))
+            outcomes.append((key, value, _classify(exc), str(exc)))
         else:
             outcomes.append((key, value, 'ok', revision))
         number += 1
@@ -144,7 +136,7 @@ def test_leader_sigkill_during_pipelined_put_many_keeps_transactions_whole(etcd_
             assert {stored[key].mod_revision for key, _value in chunk} == {result.header.revision}
         else:
             subject = next((s for s in failed if s.startswith(chunk[0][0])), None)
-            if subject is not None and _kind(failed[subject]) == 'unknown':
+            if subject is not None and _classify(failed[subject]) == 'unknown':
                 unknown += 1
                 unknown_applied += bool(present)
             else:

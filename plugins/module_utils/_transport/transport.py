@@ -63,6 +63,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline im
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     ClientException,
     EtcdConnectionFailed,
+    EtcdInvalidResponse,
     EtcdOutcomeUnknown,
     EtcdTLSError,
     EtcdWatchTimedOut,
@@ -85,6 +86,19 @@ class Answer:
         self.headers = headers
         self.text = text
         self.endpoint = endpoint
+
+
+def reports_healthy(answer: Answer) -> bool:
+    """What a ``/health`` answer says: True only for ``"health": "true"``.
+
+    :raises EtcdInvalidResponse: the answer is not JSON (not an etcd member).
+    """
+    try:
+        data = json.loads(answer.text)
+    except ValueError:
+        raise EtcdInvalidResponse('/health answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text),
+                                  endpoint=answer.endpoint) from None
+    return isinstance(data, dict) and str(data.get('health')).lower() == 'true'
 
 
 def says_unhealthy(text: str) -> bool:

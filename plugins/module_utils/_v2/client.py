@@ -34,6 +34,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport i
     JSON,
     Answer,
     Transport,
+    reports_healthy,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.answers import leader_error, parse_body
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.args import (
@@ -527,13 +528,7 @@ class Client:
         A property, as in pyetcd 1.11: ``if client.health:``. A member that has lost quorum
         answers false. :raises EtcdConnectionFailed: no member answered.
         """
-        answer = self._send('GET', '/health', None, retry_safe=True, subject='/health')
-        try:
-            data = json.loads(answer.text)
-        except ValueError:
-            raise EtcdInvalidResponse('/health answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text),
-                                      endpoint=answer.endpoint) from None
-        return isinstance(data, dict) and str(data.get('health')).lower() == 'true'
+        return reports_healthy(self._send('GET', '/health', None, retry_safe=True, subject='/health'))
 
     def members(self) -> List[Dict[str, Any]]:
         """Cluster members: dicts with id, name, peerURLs, clientURLs."""

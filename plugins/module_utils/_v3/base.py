@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.endpoints import (
     HostSpec,
@@ -34,6 +34,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport i
     Transport,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.answers import is_retryable, parse_answer
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import check_bool
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     ClientException,
     EtcdAuthNotEnabled,
@@ -44,11 +45,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_WATCH_TIMEOUT = 60.0
 DEFAULT_MAX_TXN_OPS = 128
-
-
-def _check_flag(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise ClientException('%s must be true or false, got %r' % (name, value))
 
 
 def prefix_for_version(version: str) -> str:
@@ -91,8 +87,8 @@ class Etcd3Base:
                  pool_size: int = 16, max_txn_ops: int = DEFAULT_MAX_TXN_OPS):
         if not HAS_REQUESTS:
             raise ClientException('the pyetcd client needs the Python package requests: pip install requests')
-        _check_flag('allow_reconnect', allow_reconnect)
-        _check_flag('validate_certs', validate_certs)
+        check_bool(allow_reconnect, 'allow_reconnect')
+        check_bool(validate_certs, 'validate_certs')
         port = check_port(port)
         timeout = check_timeout(timeout, 'timeout')
         self.watch_timeout = check_timeout(watch_timeout, 'watch_timeout')[1]
@@ -210,14 +206,23 @@ class Etcd3Base:
         answered. ``subject`` names what the call is about in errors (a key).
         :raises Etcd3Exception: what etcd answered (see ``_v3/answers.py``).
         """
+        return self.authenticated(lambda: self._post(method, body, write=write, subject=subject, read_timeout=read_timeout))
+
+    def ensure_token(self) -> Optional[str]:
+        """Authenticate the first time a call needs it; the token in use (None without auth)."""
         if self.username and not self._auth_tried:
             self._authenticate()
-        token = self._token
+        return self._token
+
+    def authenticated(self, send: Callable[[], Any]) -> Any:
+        """Run ``send`` with a token, and once more after authenticating again when etcd says
+        the token is missing, invalid or outdated: etcd refused before doing anything, so
+        repeating is safe for a write too."""
+        token = self.ensure_token()
         try:
-            return self._post(method, body, write=write, subject=subject, read_timeout=read_timeout)
+            return send()
         except EtcdUnauthenticated:
             if not self.username:
                 raise
-            # Missing, expired or outdated token: etcd refused before doing anything.
             self._authenticate(stale=token)
-            return self._post(method, body, write=write, subject=subject, read_timeout=read_timeout)
+            return send()

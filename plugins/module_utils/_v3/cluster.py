@@ -17,7 +17,7 @@ import tempfile
 from typing import IO, Any, Dict, List, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport import JSON
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport import JSON, reports_healthy
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.answers import parse_answer
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (
     ALARM_TYPES,
@@ -41,7 +41,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdFailedPrecondition,
     EtcdInvalidResponse,
     EtcdNoLeader,
-    EtcdUnauthenticated,
     EtcdUnavailable,
 )
 
@@ -133,16 +132,7 @@ class ClusterMixin:
         """
         if index is None:
             return self.call(method, body, write=write, subject=subject, read_timeout=read_timeout)
-        if self.username and not self._auth_tried:
-            self._authenticate()
-        token = self._token
-        try:
-            return self._post_member(method, body, index, write, subject, read_timeout)
-        except EtcdUnauthenticated:
-            if not self.username:
-                raise
-            self._authenticate(stale=token)
-            return self._post_member(method, body, index, write, subject, read_timeout)
+        return self.authenticated(lambda: self._post_member(method, body, index, write, subject, read_timeout))
 
     def _post_member(self, method: str, body: Dict[str, Any], index: int, write: bool, subject: Optional[str],
                      read_timeout: Optional[float]) -> Dict[str, Any]:
@@ -288,13 +278,7 @@ class ClusterMixin:
         leader or quorum and (3.5) while an alarm is active.
         :raises EtcdConnectionFailed: no member answered.
         """
-        answer = self.transport.send('GET', '/health', retry_safe=True, subject='/health')
-        try:
-            data = json.loads(answer.text)
-        except ValueError:
-            raise EtcdInvalidResponse('/health answer is not JSON (HTTP %d): %.60r' % (answer.status, answer.text),
-                                      endpoint=answer.endpoint) from None
-        return isinstance(data, dict) and str(data.get('health')).lower() == 'true'
+        return reports_healthy(self.transport.send('GET', '/health', retry_safe=True, subject='/health'))
 
     # -- alarms -------------------------------------------------------------------------------
 
@@ -398,17 +382,8 @@ class ClusterMixin:
         if isinstance(read_timeout, bool) or not isinstance(read_timeout, (int, float)) or read_timeout <= 0:
             raise ClientException('read_timeout must be a positive number of seconds, got %r' % (read_timeout,))
         index = None if endpoint is None else self._endpoint_index(endpoint)
-        if self.username and not self._auth_tried:
-            self._authenticate()
-        token = self._token
-        try:
-            return self._snapshot_once(fileobj, index, float(read_timeout))
-        except EtcdUnauthenticated:
-            # etcd refuses on the first line (nothing was written): authenticate and ask again.
-            if not self.username:
-                raise
-            self._authenticate(stale=token)
-            return self._snapshot_once(fileobj, index, float(read_timeout))
+        # etcd refuses a bad token on the first line, before anything is written to fileobj.
+        return self.authenticated(lambda: self._snapshot_once(fileobj, index, float(read_timeout)))
 
     def _snapshot_once(self, fileobj: IO[bytes], index: Optional[int], read_timeout: float) -> SnapshotInfo:
         answer = self.transport.send('POST', self.api_prefix + '/maintenance/snapshot', body=b'{}', content_type=JSON,

@@ -196,8 +196,7 @@ class KVMixin:
                 raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
         if not bodies:
             return []
-        if self.username and not self._auth_tried:
-            self._authenticate()
+        self.ensure_token()  # the pipelined connections carry the token as a header
         path = self.api_prefix + '/kv/txn'
         jobs = [Job('POST', subject, path, json.dumps(body).encode('ascii')) for subject, body in bodies]
 

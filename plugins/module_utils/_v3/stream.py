@@ -128,8 +128,7 @@ class StreamCalls:
                             subject: Optional[str], read_timeout: Optional[float]) -> Any:
         """Send and return ``(answer, parsed)``: for a stream the 2xx :class:`Answer` with an
         open response and None, else the answer and its JSON. Error answers raise."""
-        if self.username and not self._auth_tried:
-            self._authenticate()
+        self.ensure_token()
         data = json.dumps(body).encode('ascii')
         for attempt in (1, 2):
             token = self._token
