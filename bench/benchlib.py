@@ -92,6 +92,18 @@ def best_of(rounds: List[float]) -> float:
     return statistics.median(rounds)
 
 
+def bulk_rows(totals: Dict[str, List[float]], reads: Dict[str, List[float]], keys: int) -> List[dict]:
+    """Result rows of a bulk benchmark: each contender's best total, split into write and read."""
+    rows = []
+    for name, samples in totals.items():
+        total = best_of(samples)
+        read = best_of(reads[name])
+        rows.append({'name': name, 'op': 'bulk', 'keys': keys, 'seconds': round(total, 4),
+                     'write_seconds': round(total - read, 4), 'read_seconds': round(read, 4),
+                     'rounds': [round(s, 4) for s in samples]})
+    return rows
+
+
 def timed(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()

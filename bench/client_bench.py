@@ -196,14 +196,7 @@ def bulk(host: str, port: int, keys: int, threads: int, rounds: int) -> List[dic
             if got != keys:
                 raise SystemExit('%s read back %d keys, expected %d' % (name, got, keys))
             fresh(base)
-    rows = []
-    for name, samples in totals.items():
-        total = benchlib.best_of(samples)
-        read = benchlib.best_of(reads[name])
-        rows.append({'name': name, 'op': 'bulk', 'keys': keys, 'seconds': round(total, 4),
-                     'write_seconds': round(total - read, 4), 'read_seconds': round(read, 4),
-                     'rounds': [round(s, 4) for s in samples]})
-    return rows
+    return benchlib.bulk_rows(totals, reads, keys)
 
 
 def main(argv=None) -> int:

@@ -315,14 +315,7 @@ def bulk(host: str, port: int, keys: int, rounds: int) -> List[dict]:
             if got != keys or cleaner.count_prefix(base) != keys:
                 raise SystemExit('%s read back %d keys, expected %d' % (name, got, keys))
             cleaner.delete_prefix(base)
-    rows = []
-    for name, samples in totals.items():
-        total = benchlib.best_of(samples)
-        read = benchlib.best_of(reads[name])
-        rows.append({'name': name, 'op': 'bulk', 'keys': keys, 'seconds': round(total, 4),
-                     'write_seconds': round(total - read, 4), 'read_seconds': round(read, 4),
-                     'rounds': [round(s, 4) for s in samples]})
-    return rows
+    return benchlib.bulk_rows(totals, reads, keys)
 
 
 def profile(contenders: Dict[str, Dict[str, SeqFunc]], ops: int) -> None:
