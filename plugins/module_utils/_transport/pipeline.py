@@ -32,6 +32,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Sequence, Tuple
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    ClientException,
     EtcdBulkWriteFailed,
     EtcdException,
     EtcdOutcomeUnknown,
@@ -133,6 +134,15 @@ class PipelinedConnection:
             self.conn.close()
         except OSError:  # pragma: no cover - closing a broken socket
             pass
+
+
+def check_batch_shape(concurrency: Any, pipeline: Any) -> None:
+    """``concurrency`` connections with up to ``pipeline`` requests in flight on each: whole
+    numbers >= 1, checked before anything is sent.
+    :raises ClientException: naming the argument."""
+    for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
 
 
 class Job:

@@ -27,7 +27,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.endpoints i
     endpoint_list,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import describe_transport
-from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import Job, PipelinedBatch
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import Job, PipelinedBatch, check_batch_shape
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport import (
     FORM,
     HAS_REQUESTS,
@@ -349,9 +349,7 @@ class Client:
         :raises ClientException: a bad method, key, parameter, concurrency or pipeline, or a key
             given twice; nothing was sent.
         """
-        for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
+        check_batch_shape(concurrency, pipeline)
         jobs: List[Tuple[str, str, Dict[str, str], str, bytes]] = []
         seen = set()
         for operation in list(operations):

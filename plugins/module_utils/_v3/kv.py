@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import Job, PipelinedBatch
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import Job, PipelinedBatch, check_batch_shape
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport import JSON, Answer
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.answers import parse_answer
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import check_key, decode_bytes, display
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lease import lease_id_of
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (
     DeleteResult,
     KeyValue,
@@ -107,7 +108,7 @@ class KVMixin:
         ``lease`` is a lease id or a :class:`Lease`. A put without ``lease`` detaches the key
         from any lease it had. ``prev_kv`` returns what was there.
         """
-        body = put_request(key, value, _lease_id(lease), prev_kv)
+        body = put_request(key, value, lease_id_of(lease), prev_kv)
         return PutResult.from_json(self.call('/kv/put', body, write=True, subject=_name(key)))
 
     def delete(self, key: Bytes, prev_kv: bool = False) -> int:
@@ -141,7 +142,7 @@ class KVMixin:
 
     def put_if_absent(self, key: Bytes, value: Bytes, lease: Optional[Any] = None) -> bool:
         """Create ``key`` only if it does not exist; True when it did."""
-        return self.transaction([compare_create(key, '==', 0)], [put_op(key, value, _lease_id(lease))]).succeeded
+        return self.transaction([compare_create(key, '==', 0)], [put_op(key, value, lease_id_of(lease))]).succeeded
 
     def delete_if(self, key: Bytes, value: Optional[Bytes] = None, mod_revision: Optional[int] = None) -> bool:
         """Delete ``key`` only if it holds ``value`` and/or was last changed at ``mod_revision``
@@ -170,7 +171,7 @@ class KVMixin:
         :raises ClientException: a bad key or value, or a key given twice.
         """
         pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
-        lease_id = _lease_id(lease)
+        lease_id = lease_id_of(lease)
         ops = []
         seen = set()
         for pair in pairs:
@@ -191,9 +192,7 @@ class KVMixin:
     def send_txns(self, bodies: Sequence[Tuple[str, dict]], *, concurrency: int = 4, pipeline: int = 8) -> List[TxnResult]:
         """Send ``(subject, txn body)`` pairs pipelined as :meth:`put_many` does; the engine for
         batched writes of the collection's modules. Returns the :class:`TxnResult` of each."""
-        for name, number in (('concurrency', concurrency), ('pipeline', pipeline)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ClientException('%s must be a whole number >= 1, got %r' % (name, number))
+        check_batch_shape(concurrency, pipeline)
         if not bodies:
             return []
         self.ensure_token()  # the pipelined connections carry the token as a header
@@ -215,13 +214,6 @@ class KVMixin:
             return [send_one(0)]
         return PipelinedBatch(self._transport, jobs, concurrency=concurrency, pipeline=pipeline,
                               headers=self._transport.headers(JSON), parse=parse, later=later, send_one=send_one).run()
-
-
-def _lease_id(lease: Any) -> Optional[int]:
-    """A lease id from an int or anything with an ``id`` (a :class:`Lease`)."""
-    if lease is None:
-        return None
-    return getattr(lease, 'id', lease)
 
 
 def _txn_subject(body: dict) -> Optional[str]:

@@ -40,9 +40,14 @@ def check_ttl(ttl: Any, name: str = 'ttl') -> int:
     return check_whole(ttl, name, 1, MAX_LEASE_TTL)
 
 
+def lease_id_of(lease: Any) -> Any:
+    """The id of a :class:`LeaseHandle`, or ``lease`` itself (an id, or None) unchecked."""
+    return getattr(lease, 'id', lease)
+
+
 def check_lease_id(lease_id: Any, name: str = 'lease_id') -> int:
     """A lease ID given by the caller: an int (or a :class:`LeaseHandle`) from 1 to 2**63-1."""
-    return check_whole(getattr(lease_id, 'id', lease_id), name, 1, INT64_MAX)
+    return check_whole(lease_id_of(lease_id), name, 1, INT64_MAX)
 
 
 def lease_subject(lease_id: int) -> str:
