@@ -26,7 +26,7 @@ import select
 import socket
 import ssl
 import threading
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 try:
     import urllib3.exceptions
@@ -134,6 +134,18 @@ class IdleConnections:
 
     def __len__(self) -> int:
         return len(self._idle)
+
+
+def head_lines(host: str, headers: Dict[str, str]) -> bytes:
+    """The encoded header lines every request to ``host`` carries: ``Host`` first, then
+    ``headers`` less those framed per request (Content-Length), ending with
+    ``Accept-Encoding: identity``: answers are parsed by ``http.client``, which does not
+    decompress."""
+    lines = ['Host: %s\r\n' % host]
+    lines.extend('%s: %s\r\n' % (name, value) for name, value in headers.items()
+                 if name.lower() not in ('host', 'content-length', 'accept-encoding'))
+    lines.append('Accept-Encoding: identity\r\n')
+    return ''.join(lines).encode('latin-1')
 
 
 def frame(head: bytes, method: str, target: str, body: Optional[bytes]) -> bytes:

@@ -38,6 +38,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdOutcomeUnknown,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import classify
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import frame as frame_request, head_lines
 
 # At most this many request bytes are sent and unanswered on one connection (at least one
 # request always is). etcd's answer to a PUT is at most about twice the request (value and
@@ -83,22 +84,14 @@ class PipelinedConnection:
         sock.settimeout(read_timeout)
         self._sock = sock
         self._shim = _SocketShim(_SharedReader(socket.SocketIO(sock, 'rb'), 64 * 1024))
-        lines = ['Host: %s\r\n' % host_header]
-        for name, value in headers.items():
-            if name.lower() in ('host', 'content-length', 'accept-encoding'):
-                continue
-            lines.append('%s: %s\r\n' % (name, value))
-        # The answers are read by http.client, which does not decompress.
-        lines.append('Accept-Encoding: identity\r\n')
-        self._headers = ''.join(lines)
+        self._head = head_lines(host_header, headers)
         self.in_flight: Deque[Tuple[int, int]] = deque()  # (job id, request bytes)
         self.bytes_in_flight = 0
         self.closing = False
 
     def frame(self, method: str, path: str, body: bytes) -> bytes:
         """The bytes of one request (path already URL-encoded, body already encoded)."""
-        head = '%s %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n' % (method, path, self._headers, len(body))
-        return head.encode('ascii') + body
+        return frame_request(self._head, method, path, body)
 
     def send(self, batch: List[Tuple[int, bytes]]) -> None:
         """Send ``(job id, request bytes)`` pairs in one write; they count as in flight at once,

@@ -57,7 +57,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures im
     Attempt,
     classify,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import IdleConnections, NoAnswer, exchange
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import IdleConnections, NoAnswer, exchange, head_lines
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import frame as frame_request
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import PipelinedConnection
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
@@ -181,11 +181,7 @@ class Transport:
         # The header lines of a plain request to each member, framed once (Host first).
         heads: Dict[str, Dict[Optional[str], bytes]] = {}
         for base in self._endpoints:
-            host = 'Host: %s\r\n' % urlsplit(base).netloc
-            heads[base] = {kind: (host + ''.join('%s: %s\r\n' % item for item in fields.items()
-                                                 if item[0].lower() not in ('host', 'content-length'))
-                                  ).encode('latin-1')
-                           for kind, fields in by_type.items()}
+            heads[base] = {kind: head_lines(urlsplit(base).netloc, fields) for kind, fields in by_type.items()}
         self._by_type = by_type
         self._heads = heads
 
