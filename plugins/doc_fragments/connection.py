@@ -15,6 +15,21 @@ class ModuleDocFragment:
 
     DOCUMENTATION = r'''
 options:
+  api_version:
+    description:
+      - Which etcd API to use. V(v2) is the v2 keys API (etcd 3.4 and 3.5 started with C(--enable-v2=true));
+        V(v3) is the v3 store, through etcd's JSON gateway on the same client port (every etcd 3.4 and later,
+        the only store of etcd 3.6).
+      - The two stores are separate; data written through one is not seen through the other.
+        M(pyetcd.etcd.etcd_migrate) copies a v2 tree into v3. Once the data is in v3, the same tasks work on
+        both by changing only this option (see the mapping table in the collection's README).
+      - Options that make sense for one API only fail on the other with a message naming them.
+      - The default is V(v2) in this release and will become V(v3) in a later one; set it explicitly.
+      - When not set in the task, the environment variable E(PYETCD_API_VERSION) is used.
+    type: str
+    choices: [v2, v3]
+    default: v2
+    version_added: 0.2.0
   host:
     description:
       - The etcd member or members to talk to.
@@ -57,7 +72,9 @@ options:
     version_added: 0.1.0
   version_prefix:
     description:
-      - Path prefix of the etcd API. etcd serves the keys API used here under V(v2).
+      - Path prefix of the etcd v2 API. etcd serves the keys API used here under V(v2).
+      - Only with O(api_version=v2); on V(v3) the gateway prefix is chosen from the member's version
+        (V(/v3) on etcd 3.4 and later).
       - When not set in the task, the environment variable E(PYETCD_VERSION_PREFIX) is used.
     type: str
     default: v2
@@ -107,9 +124,22 @@ options:
     type: bool
     default: true
     version_added: 0.1.0
+  max_txn_ops:
+    description:
+      - With O(api_version=v3), the most operations one transaction may carry; set it to the members'
+        C(--max-txn-ops) when they were started with another value.
+      - A change of more keys goes as several transactions (see each module).
+      - Only with O(api_version=v3).
+      - When not set in the task, the environment variable E(PYETCD_MAX_TXN_OPS) is used.
+    type: int
+    default: 128
+    version_added: 0.2.0
   username:
     description:
-      - User name for etcd's v2 authentication (HTTP basic auth). Requires O(password).
+      - User name for etcd's authentication. Requires O(password).
+      - On O(api_version=v2), HTTP basic auth; on V(v3), a token fetched when needed and fetched again when
+        it expires. A cluster whose authentication is off accepts the request either way, so the same task
+        works before and after authentication is enabled.
       - When not set in the task, the environment variable E(PYETCD_USERNAME) is used.
     type: str
     version_added: 0.1.0
@@ -135,6 +165,14 @@ requirements:
     # The environment variable names are ENV_VARS of plugins/module_utils/connection.py.
     PLUGINS = r'''
 options:
+  api_version:
+    env:
+      - name: PYETCD_API_VERSION
+    ini:
+      - section: pyetcd
+        key: api_version
+    vars:
+      - name: pyetcd_api_version
   host:
     env:
       - name: PYETCD_HOST
@@ -223,6 +261,14 @@ options:
         key: validate_certs
     vars:
       - name: pyetcd_validate_certs
+  max_txn_ops:
+    env:
+      - name: PYETCD_MAX_TXN_OPS
+    ini:
+      - section: pyetcd
+        key: max_txn_ops
+    vars:
+      - name: pyetcd_max_txn_ops
   username:
     env:
       - name: PYETCD_USERNAME

@@ -259,7 +259,6 @@ prev_node:
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas import CasRequest, cas_result, ensure_cas
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import absolute_key
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.values import stored_value
 
@@ -280,7 +279,7 @@ def main() -> None:
         'sensitive': {'type': 'bool', 'default': False},
     })
     params = module.params
-    key = absolute_key(params['key'])
+    key = module.key()
     module.include(key=key)
     raw = {name: params[name] for name in ('value', 'prev_value')}
     if params['sensitive']:
@@ -294,10 +293,13 @@ def main() -> None:
             module.hide_values([request.value, request.prev_value])
         request.validate()  # contradictory options fail before anything is sent
         with module.client() as client:
-            outcome = ensure_cas(open_store(client), request, check_mode=module.check_mode)
+            store = open_store(client)
+            outcome = ensure_cas(store, request, check_mode=module.check_mode)
     except ERRORS as exc:  # KeyValueError is a ValueError, among them
         module.fail_from(exc, key=key)
     result = cas_result(outcome, request, diff=module.diff)
+    if module.v3:
+        result['revision'] = store.revision
     if outcome.mismatch and params['fail_on_mismatch']:
         module.fail(outcome.message, **result)
     module.exit(**result)

@@ -209,7 +209,6 @@ prev_node:
 '''
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import absolute_key
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.key import DesiredKey, ensure_key, key_result
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.values import stored_value
@@ -230,7 +229,7 @@ def main() -> None:
         required_if=[['state', 'present', ['value']], ['refresh_ttl', True, ['ttl']]],
     )
     params = module.params
-    key = absolute_key(params['key'])
+    key = module.key()
     module.include(key=key)
     raw_value = params['value']
     if params['sensitive']:
@@ -242,10 +241,14 @@ def main() -> None:
         if desired.sensitive:
             module.hide_values([value])
         with module.client() as client:
-            outcome = ensure_key(open_store(client), desired, check_mode=module.check_mode)
+            store = open_store(client)
+            outcome = ensure_key(store, desired, check_mode=module.check_mode)
     except ERRORS as exc:  # KeyValueError is a ValueError, among them
         module.fail_from(exc, key=key)
-    module.exit(**key_result(outcome, desired, diff=module.diff))
+    result = key_result(outcome, desired, diff=module.diff)
+    if module.v3:
+        result['revision'] = store.revision
+    module.exit(**result)
 
 
 if __name__ == '__main__':

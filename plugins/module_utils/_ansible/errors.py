@@ -23,6 +23,19 @@ _CATEGORIES: List[Tuple[type, str]] = [
     (etcd_exc.EtcdWatchTimedOut, 'timed out'),
     (etcd_exc.EtcdConnectionFailed, 'unreachable'),
     (etcd_exc.EtcdV2NotEnabled, 'v2 API not enabled'),
+    (etcd_exc.EtcdV3NotAvailable, 'v3 API not available'),
+    (etcd_exc.EtcdTooManyTxnOps, 'too many operations in one transaction'),
+    (etcd_exc.EtcdRequestTooLarge, 'request too large'),
+    (etcd_exc.EtcdUnauthenticated, 'unauthenticated'),
+    (etcd_exc.EtcdAuthFailed, 'authentication failed'),
+    (etcd_exc.EtcdPermissionDenied, 'permission denied'),
+    (etcd_exc.EtcdCompacted, 'revision compacted'),
+    (etcd_exc.EtcdFutureRevision, 'future revision'),
+    (etcd_exc.EtcdQuotaExceeded, 'quota exceeded'),
+    (etcd_exc.EtcdLeaseNotFound, 'lease not found'),
+    (etcd_exc.EtcdNoLeader, 'no leader'),
+    (etcd_exc.EtcdUnavailable, 'unavailable'),
+    (etcd_exc.EtcdDeadlineExceeded, 'timed out'),
     (etcd_exc.EtcdInvalidResponse, 'invalid answer'),
     (etcd_exc.EtcdUnauthorized, 'unauthorized'),
     (etcd_exc.EtcdTestFailed, 'condition failed'),
@@ -72,6 +85,8 @@ def describe_error(exc: BaseException, key: Optional[str] = None, hide: Iterable
     """
     category = getattr(exc, 'category', None) or error_category(exc)
     detail = ' '.join(str(exc).split()) or exc.__class__.__name__
+    if isinstance(exc, etcd_exc.EtcdV2NotEnabled):
+        detail += '; for the v3 store, set api_version: v3'
     parts = []
     if key is not None and key not in detail:
         # A message is one readable line: a key of thousands of characters is shortened.

@@ -19,6 +19,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.errors import describe_error
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options import (
     CLIENT_ERRORS,
+    V3,
+    api_version,
+    check_api_options,
     REQUESTS_IMPORT_ERROR,
     REQUIRED_TOGETHER,
     client_from_options,
@@ -26,7 +29,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options impor
     insecure_warning,
     missing_requirement,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN, StateError
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN, StateError, absolute_key
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import DirNotEmpty, DirWriteError
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import KeyStore, open_store
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.client import Client
@@ -73,6 +76,28 @@ class EtcdModule:
         self.hide: List[Optional[str]] = [self.params.get('password')]
         self._extra: Dict[str, Any] = {}
         self._client: Optional[Client] = None
+
+    @property
+    def api_version(self) -> str:
+        """``'v2'`` or ``'v3'`` (the ``api_version`` option)."""
+        return api_version(self.params.get)
+
+    @property
+    def v3(self) -> bool:
+        return self.api_version == V3
+
+    def key(self, name: str = 'key') -> str:
+        """The key option as the API names it: with one leading ``/`` on v2 (as the v2 API
+        stores it), verbatim on v3, where ``foo`` and ``/foo`` are different keys."""
+        value = self.params[name]
+        return value if self.v3 else absolute_key(value)
+
+    def refuse_other_api(self, v2_only: Iterable[str] = (), v3_only: Iterable[str] = ()) -> None:
+        """Fail in one line when an option of the other API is used ("recursive needs api_version=v2")."""
+        try:
+            check_api_options(self.api_version, self.params, v2_only=v2_only, v3_only=v3_only)
+        except ValueError as exc:
+            self.fail('invalid argument: %s' % exc)
 
     @property
     def check_mode(self) -> bool:

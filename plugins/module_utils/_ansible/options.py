@@ -23,6 +23,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.client import Client
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.base import DEFAULT_MAX_TXN_OPS
+from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd3 import Etcd3Client
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import ClientException, EtcdException
 
 # The client imports without requests (it refuses to be built instead); this import only
@@ -42,6 +44,7 @@ DEFAULT_PORT = 2379
 # Environment variables read when an option is not set in the task. The lookup declares the
 # same names in its ``env:`` sources (see the PLUGINS doc fragment); keep them identical.
 ENV_VARS: Dict[str, str] = {
+    'api_version': 'PYETCD_API_VERSION',
     'host': 'PYETCD_HOST',
     'port': 'PYETCD_PORT',
     'protocol': 'PYETCD_PROTOCOL',
@@ -53,6 +56,7 @@ ENV_VARS: Dict[str, str] = {
     'client_cert': 'PYETCD_CLIENT_CERT',
     'client_key': 'PYETCD_CLIENT_KEY',
     'validate_certs': 'PYETCD_VALIDATE_CERTS',
+    'max_txn_ops': 'PYETCD_MAX_TXN_OPS',
     'username': 'PYETCD_USERNAME',
     'password': 'PYETCD_PASSWORD',
 }
@@ -63,6 +67,7 @@ def _env(option: str) -> Tuple[Callable[..., Any], List[str]]:
 
 
 CONNECTION_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {
+    'api_version': {'type': 'str', 'default': 'v2', 'choices': ['v2', 'v3'], 'fallback': _env('api_version')},
     'host': {'type': 'list', 'elements': 'str', 'default': [DEFAULT_HOST], 'fallback': _env('host')},
     'port': {'type': 'int', 'default': DEFAULT_PORT, 'fallback': _env('port')},
     'protocol': {'type': 'str', 'default': 'http', 'choices': ['http', 'https'], 'fallback': _env('protocol')},
@@ -75,6 +80,7 @@ CONNECTION_ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {
     # A path, not a secret: tell validate-modules explicitly.
     'client_key': {'type': 'path', 'no_log': False, 'fallback': _env('client_key')},
     'validate_certs': {'type': 'bool', 'default': True, 'fallback': _env('validate_certs')},
+    'max_txn_ops': {'type': 'int', 'default': DEFAULT_MAX_TXN_OPS, 'fallback': _env('max_txn_ops')},
     'username': {'type': 'str', 'fallback': _env('username')},
     'password': {'type': 'str', 'no_log': True, 'fallback': _env('password')},
 }
@@ -103,8 +109,36 @@ def _default(option: str) -> Any:
     return CONNECTION_ARGUMENT_SPEC[option].get('default')
 
 
+V2, V3 = 'v2', 'v3'
+
+
+def api_version(get_option: Callable[[str], Any]) -> str:
+    """The API the options ask for: ``'v2'`` or ``'v3'``; raises ValueError for anything else
+    (the lookup and an environment variable are not checked against ``choices`` by Ansible)."""
+    value = get_option('api_version')
+    if value is None:
+        return _default('api_version')
+    text = str(value).strip().lower()
+    if text not in (V2, V3):
+        raise ValueError('api_version must be v2 or v3, got %r' % (value,))
+    return text
+
+
+def check_api_options(version: str, given: Dict[str, Any], v2_only: Iterable[str] = (), v3_only: Iterable[str] = ()) -> None:
+    """Refuse options that only make sense on the other API, naming them: ``given`` maps option
+    names to their values, where None, False and an empty list mean "not used".
+
+    Raises ValueError ("recursive needs api_version=v2") before anything is sent.
+    """
+    wrong = sorted(name for name in (v2_only if version == V3 else v3_only) if given.get(name) not in (None, False, [], ''))
+    if wrong:
+        raise ValueError('%s need%s api_version=%s' % (', '.join(wrong), 's' if len(wrong) == 1 else '',
+                                                     V2 if version == V3 else V3))
+
+
 def client_kwargs(get_option: Callable[[str], Any]) -> Dict[str, Any]:
-    """Translate option values into ``Client`` keyword arguments.
+    """Translate option values into ``Client`` keyword arguments (for ``api_version=v3``, see
+    :func:`v3_client_kwargs`).
 
     ``get_option`` is any callable mapping an option name to its value (``module.params.get``
     or a plugin's ``self.get_option``). A value of ``None`` means "not set" and gives the
@@ -139,8 +173,21 @@ def client_kwargs(get_option: Callable[[str], Any]) -> Dict[str, Any]:
     }
 
 
-def client_from_options(get_option: Callable[[str], Any]) -> Client:
-    """Build a ``Client`` from option values read through ``get_option``.
+def v3_client_kwargs(get_option: Callable[[str], Any]) -> Dict[str, Any]:
+    """The ``Etcd3Client`` keyword arguments for the same options: ``version_prefix`` is a v2
+    option (a value other than its default is refused), ``max_txn_ops`` a v3 one."""
+    kwargs = client_kwargs(get_option)
+    prefix = kwargs.pop('version_prefix')
+    if prefix not in (None, _default('version_prefix')):
+        raise ValueError('version_prefix needs api_version=v2 (the v3 gateway prefix is chosen from the member version)')
+    value = get_option('max_txn_ops')
+    kwargs['max_txn_ops'] = _default('max_txn_ops') if value is None else int(value)
+    return kwargs
+
+
+def client_from_options(get_option: Callable[[str], Any]) -> Any:
+    """Build the client the options ask for: a v2 ``Client``, or an ``Etcd3Client`` with
+    ``api_version=v3``, from option values read through ``get_option``.
 
     Nothing is sent to etcd here. Raises ``ClientException`` (from the client) for invalid
     arguments and ``RuntimeError`` when ``requests`` is missing; callers check
@@ -153,7 +200,12 @@ def client_from_options(get_option: Callable[[str], Any]) -> Client:
     problem = missing_requirement()
     if problem:
         raise RuntimeError(problem)
-    client = Client(**client_kwargs(get_option))
+    if api_version(get_option) == V3:
+        client: Any = Etcd3Client(**v3_client_kwargs(get_option))
+    else:
+        check_api_options(V2, {'max_txn_ops': get_option('max_txn_ops') not in (None, _default('max_txn_ops'))},
+                          v3_only=['max_txn_ops'])
+        client = Client(**client_kwargs(get_option))
     if get_option('validate_certs') is False:
         _quiet_unverified_https(client.endpoints)
     return client

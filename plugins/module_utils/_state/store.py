@@ -6,7 +6,7 @@
 
 The planners (``key.py``, ``cas.py``, ``dir.py``) read, decide, and write through a store;
 they never build a request. A store adapter maps this interface onto one client API:
-``store_v2.V2Store`` onto the v2 keys API. An adapter for another API implements the same
+``store_v2.V2Store`` onto the v2 keys API, ``store_v3.V3Store`` onto the v3 store. An adapter for another API implements the same
 methods, and the planners stay as they are.
 
 Every write takes a :class:`Condition` (``when``) that the server checks atomically with
@@ -86,7 +86,12 @@ class KeyStore(Protocol):
 
 
 def open_store(client: Any) -> KeyStore:
-    """The store for ``client``."""
-    # Imported here: the adapter depends on this module's Condition.
-    from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store_v2 import V2Store  # pylint: disable=import-outside-toplevel
+    """The store for ``client``: ``V3Store`` for an ``Etcd3Client``, ``V2Store`` for a v2 ``Client``."""
+    # Imported here: the adapters depend on this module's Condition.
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.base import Etcd3Base
+    if isinstance(client, Etcd3Base):
+        from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store_v3 import V3Store
+        return V3Store(client)
+    from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store_v2 import V2Store
     return V2Store(client)
