@@ -184,7 +184,7 @@ def test_v2_not_enabled_suggests_v3(etcd_server, key):
     """A member without --enable-v2 refuses the v2 API; the message says what to set. (The
     harness servers have v2 on, so this starts one without it.)"""
     from tests.harness.etcd_server import EtcdServer
-    with EtcdServer(etcd_server.version, enable_v2=False).start() as plain:
+    with EtcdServer(etcd_server.version, enable_v2=False) as plain:
         result = run_module('etcd_key', dict(host=[plain.url], key=key, value='x'))
         assert result['failed'] and 'api_version: v3' in result['msg'], result['msg']
         ok = run_module('etcd_key', dict(host=[plain.url], key=key, value='x', api_version='v3'))
