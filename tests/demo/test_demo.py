@@ -18,6 +18,7 @@ from typing import Optional, Set
 
 import pytest
 
+from tests.harness import v3_state
 from tests.harness.etcd_server import EtcdServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -42,10 +43,10 @@ def etcd_get(url: str, key: str) -> Optional[dict]:
         raise
 
 
-def run_demo(server: EtcdServer, home: str) -> subprocess.CompletedProcess:
+def run_demo(server: EtcdServer, home: str, api: str = 'v2') -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if not name.startswith(('ANSIBLE_', 'PYETCD_'))}
     env.update(ANSIBLE_COLLECTIONS_PATH=os.environ['PYETCD_COLLECTIONS_DIR'], ANSIBLE_HOME=home, ANSIBLE_NOCOLOR='1',
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ETCD_URL=server.url)
+               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ETCD_URL=server.url, PYETCD_API_VERSION=api)
     command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'demo/inventory.yml',
                'demo/site.yml']
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -63,22 +64,36 @@ def changed_tasks(output: str) -> Set[str]:
 
 @pytest.fixture(scope='module')
 def server():
-    # A server of its own: the demo uses fixed keys (/demo/...).
+    # A server of its own: the demo uses fixed keys (/demo/...). Both stores live in it.
     with EtcdServer('3.5') as etcd:
         yield etcd
 
 
-def test_demo_runs_twice_against_the_same_etcd(server, tmp_path):
-    first = run_demo(server, str(tmp_path / 'home'))
+def stored(server: EtcdServer, api: str, key: str) -> Optional[str]:
+    """The value etcd's ``api`` store holds at ``key``, read without the collection."""
+    if api == 'v3':
+        found = v3_state.kv(server, key)
+        return None if found is None else found['value']
+    node = etcd_get(server.url, key)
+    return None if node is None else node.get('value')
+
+
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+def test_demo_runs_twice_against_the_same_etcd(server, tmp_path, api):
+    first = run_demo(server, str(tmp_path / 'home'), api)
     assert first.returncode == 0, first.stdout + first.stderr
-    second = run_demo(server, str(tmp_path / 'home'))
+    second = run_demo(server, str(tmp_path / 'home'), api)
     assert second.returncode == 0, second.stdout + second.stderr
     assert changed_tasks(second.stdout) == CHANGED_ON_EVERY_RUN, second.stdout
 
-    url = server.url
-    app = {node['key']: node['value'] for node in etcd_get(url, '/demo/app')['nodes']}
-    assert app['/demo/app/port'] == '8080' and app['/demo/app/mode'] == 'production'
-    config = {node['key']: node.get('value') for node in etcd_get(url, '/demo/service/config')['nodes']}
-    assert config['/demo/service/config/port'] == '8080' and config['/demo/service/config/debug'] == 'false'
-    assert etcd_get(url, '/demo/service/release')['value'] == '1.1'
-    assert etcd_get(url, '/demo/locks/deploy') is None, 'the lock must be released'
+    assert stored(server, api, '/demo/app/port') == '8080'
+    assert stored(server, api, '/demo/app/mode') == 'production'
+    assert stored(server, api, '/demo/app/legacy') is None
+    assert stored(server, api, '/demo/service/config/port') == '8080'
+    assert stored(server, api, '/demo/service/config/debug') == 'false'
+    assert stored(server, api, '/demo/service/release') == '1.1'
+    assert stored(server, api, '/demo/locks/deploy') is None, 'the lock must be released'
+    if api == 'v3':
+        # The TTL became a lease on the v3 store.
+        lease = v3_state.kv(server, '/demo/app/maintenance')['lease']
+        assert lease and 0 < v3_state.lease_ttl(server, lease)['ttl'] <= 600
