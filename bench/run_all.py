@@ -7,8 +7,8 @@
   itself inside it: python-etcd, the `ansible` package (community.general's lookup) and
   matplotlib stay out of the collection's own requirements.
 - Starts one throwaway etcd 3.5 through tests/harness and runs, one after another:
-  client_bench.py, ceiling_bench.py, lookup_bench.py, modules_bench.py, scale_bench.py and
-  v3_bench.py (the ones that exist), each with ETCD_URL/ETCD_HOST/ETCD_PORT set and
+  client_bench.py, ceiling_bench.py, lookup_bench.py, modules_bench.py, scale_bench.py,
+  v3_bench.py and v3_modules_bench.py (the ones that exist), each with ETCD_URL/ETCD_HOST/ETCD_PORT set and
   ``--json bench/results/raw/<name>.json``.
 - Writes bench/results/results.md (machine, tables, ratios with their targets, each script's own
   output) and the bar chart bench/results/summary.png (with --quick: into
@@ -49,6 +49,10 @@ TARGETS = {
     ('v3', 'sequential puts vs python-etcd3'): 1.0,
     ('v3', 'sequential gets vs python-etcd3'): 1.0,
     ('v3', 'bulk 1000 keys vs python-etcd3 put loop'): 10.0,
+    # v3_modules_bench.py: community.general.etcd3's time / ours, api_version v3.
+    ('v3modules', 'community.general.etcd3 loop / etcd_dir v3, first run'): 200.0,
+    ('v3modules', 'community.general.etcd3 loop / etcd_dir v3, re-run'): 200.0,
+    ('v3modules', 'community.general.etcd3 lookup / our v3 lookup, keys in one call'): 10.0,
 }
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
@@ -58,6 +62,7 @@ SCRIPTS = [
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
     ('v3', 'v3_bench.py', ['--ops', '300', '--rounds', '3']),
+    ('v3modules', 'v3_modules_bench.py', ['--keys', '200', '--prefix-keys', '2000', '--rounds', '2']),
 ]
 
 
@@ -312,7 +317,8 @@ def write_chart(results: List[dict]) -> Optional[str]:
     bars = headline(results)
     if not bars:
         return None
-    colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52', 'v3': '#dd8452'}
+    colours = {'client': '#4c72b0', 'lookup': '#55a868', 'modules': '#c44e52', 'v3': '#dd8452',
+               'v3modules': '#937860'}
     fig, axis = plt.subplots(figsize=(10, 0.45 * len(bars) + 1.6))
     labels = ['%s: %s' % (entry[0], entry[1]) for entry in bars]
     values = [entry[2] for entry in bars]

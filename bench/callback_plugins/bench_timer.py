@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.request
 
@@ -21,6 +22,9 @@ description:
     between the task's start and its result, and the wall-clock start and end.
   - When BENCH_ETCD_URL is set, also etcd's store counters (/v2/stats/store) read at the task's
     start and end, so the script can tell how many requests the task made.
+  - When BENCH_GRPC_COUNTERS is also set, etcd's gRPC calls handled so far by method (the sum of
+    grpc_server_handled_total in /metrics; v3 requests through the JSON gateway are counted there
+    too), read at the task's start and end.
 requirements:
   - enable with ANSIBLE_CALLBACKS_ENABLED=bench_timer and ANSIBLE_CALLBACK_PLUGINS=bench/callback_plugins
 '''
@@ -41,6 +45,8 @@ class CallbackModule(CallbackBase):
         self._start = 0.0
         self._wall = 0.0
         self._stats = None
+        self._grpc_wanted = bool(self._etcd and os.environ.get('BENCH_GRPC_COUNTERS'))
+        self._grpc = None
 
     def _store_stats(self):
         if not self._etcd:
@@ -48,8 +54,22 @@ class CallbackModule(CallbackBase):
         with urllib.request.urlopen(self._etcd + '/v2/stats/store', timeout=5) as resp:
             return json.loads(resp.read().decode())
 
+    def _grpc_counters(self):
+        """{method: calls handled} from etcd's /metrics (grpc_server_handled_total, every code)."""
+        if not self._grpc_wanted:
+            return None
+        with urllib.request.urlopen(self._etcd + '/metrics', timeout=5) as resp:
+            text = resp.read().decode()
+        counts = {}
+        for labels, value in re.findall(r'^grpc_server_handled_total\{([^}]*)\} (\S+)$', text, re.MULTILINE):
+            method = re.search(r'grpc_method="([^"]*)"', labels)
+            if method:
+                counts[method.group(1)] = counts.get(method.group(1), 0) + int(float(value))
+        return counts
+
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._stats = self._store_stats()
+        self._grpc = self._grpc_counters()
         self._wall = time.time()
         self._start = time.perf_counter()
 
@@ -61,6 +81,8 @@ class CallbackModule(CallbackBase):
                 'changed': bool(result._result.get('changed')),  # pylint: disable=protected-access
                 'start': self._wall, 'end': self._wall + seconds,
                 'stats_before': self._stats, 'stats_after': self._store_stats()}
+        if self._grpc_wanted:
+            line['grpc_before'], line['grpc_after'] = self._grpc, self._grpc_counters()
         with open(self._out, 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(line) + '\n')
 
