@@ -275,6 +275,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import (
     masked_invocation,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import normalize_path
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_v3 import check_options_v3, ensure_prefix, v3_path
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
 
 
@@ -293,16 +294,26 @@ def main() -> None:
     if params['sensitive']:
         module.include(invocation=masked_invocation(params))
         module.hide_values(content_secrets(params['content']))
-    options = {name: params[name] for name in ('state', 'content', 'purge', 'ttl', 'recursive')}
+    # A v3 prefix delete always takes everything below the prefix: there is no non-recursive one.
+    module.refuse_other_api(v2_only=['recursive'])
+    options = {name: params[name] for name in ('state', 'content', 'purge', 'ttl')}
     path = params['path']
     try:
-        path = normalize_path(path)
-        module.include(path=path)
         # Refuse bad options before connecting: the message is about the task, not etcd.
-        check_options(path, concurrency=params['concurrency'], **options)
+        path = v3_path(path)[0] if module.v3 else normalize_path(path)
+        module.include(path=path)
+        if module.v3:
+            check_options_v3(path, concurrency=params['concurrency'], **options)
+        else:
+            options['recursive'] = params['recursive']
+            check_options(path, concurrency=params['concurrency'], **options)
         with module.client() as client:
-            outcome = ensure_dir(open_store(client), path, check_mode=module.check_mode,
-                                 concurrency=params['concurrency'], **options)
+            if module.v3:
+                outcome = ensure_prefix(client, path, check_mode=module.check_mode,
+                                        concurrency=params['concurrency'], **options)
+            else:
+                outcome = ensure_dir(open_store(client), path, check_mode=module.check_mode,
+                                     concurrency=params['concurrency'], **options)
     except ERRORS as exc:
         partial = {'changed': exc.done > 0, 'writes': exc.done} if isinstance(exc, DirWriteError) else {}
         module.fail_from(exc, key=path, **partial)
@@ -310,7 +321,12 @@ def main() -> None:
         module.warn('purge kept %d director%s that etcd found not empty, holding nodes the read did not list '
                     '(hidden ones, whose names start with "_", or ones written after the read): %s'
                     % (len(outcome.kept), 'y' if len(outcome.kept) == 1 else 'ies', ', '.join(outcome.kept)))
-    module.exit(**dir_result(outcome, diff=module.diff, sensitive=params['sensitive']))
+    for warning in getattr(outcome, 'warnings', ()):
+        module.warn(warning)
+    result = dir_result(outcome, diff=module.diff, sensitive=params['sensitive'])
+    if module.v3:
+        result['revision'] = outcome.revision
+    module.exit(**result)
 
 
 if __name__ == '__main__':
