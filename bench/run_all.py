@@ -62,7 +62,7 @@ SCRIPTS = [
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
     ('v3', 'v3_bench.py', ['--ops', '300', '--rounds', '3']),
-    ('v3modules', 'v3_modules_bench.py', ['--keys', '200', '--prefix-keys', '2000', '--rounds', '2']),
+    ('v3modules', 'v3_modules_bench.py', ['--keys', '100', '--prefix-keys', '1000', '--rounds', '2']),
 ]
 
 
