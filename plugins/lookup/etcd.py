@@ -418,9 +418,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options impor
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.lookup_v3 import (
     MISSING,
     LookupReadError,
+    ReadFailed,
     ReadOptions,
     V3Reader,
-    describe_terms,
     tree_prefix,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
@@ -713,11 +713,10 @@ class _V3Lookup:
             return []
         try:
             reads = self.reader.read(terms)
-        except CLIENT_ERRORS as exc:
-            subject = getattr(exc, 'key', None) or describe_terms(terms)
+        except ReadFailed as exc:
             at = ' at revision %d' % self.options.revision if self.options.revision else ''
             raise AnsibleLookupError('reading key %s%s failed: %s'
-                                     % (subject, at, describe_error(exc, hide=[self.password]))) from None
+                                     % (exc.subject, at, describe_error(exc.cause, hide=[self.password]))) from None
         return [self._item(read) for read in reads]
 
     def _item(self, read: Any) -> Any:

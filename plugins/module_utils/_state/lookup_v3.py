@@ -26,7 +26,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import display, encode
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import Event, KeyValue, RangeResult
-from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdException, EtcdPermissionDenied
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    ClientException,
+    EtcdException,
+    EtcdInvalidResponse,
+    EtcdPermissionDenied,
+)
 
 # Keep one transaction's body well under etcd's default --max-request-bytes (1.5 MiB).
 MAX_TXN_BODY = 1024 * 1024
@@ -42,6 +47,16 @@ class LookupReadError(Exception):
     def __init__(self, message: str, key: str):
         super().__init__(message)
         self.key = key
+
+
+class ReadFailed(Exception):
+    """The client failed while reading ``subject`` (a term, or the first term of a batch and how
+    many more); ``cause`` is the client's exception, for the caller's one-line message."""
+
+    def __init__(self, subject: str, cause: BaseException):
+        super().__init__('reading key %s failed: %s' % (subject, cause))
+        self.subject = subject
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,9 @@ class V3Reader:
         ``prefix`` their prefixes), then one pass on the directories of the missing keys, at
         the revision each term's first batch was read at. Leases are asked for with metadata.
 
-        :raises EtcdException: from the client; a batch refused for permissions is read again
-            term by term, so the error names the key it is about.
+        :raises ReadFailed: naming the term(s) of the request that failed, with the client's
+            error; a batch refused for permissions is read again term by term, so the error
+            names the key it is about.
         """
         opts = self.options
         reads = [TermRead(term) for term in terms]
@@ -156,20 +172,21 @@ class V3Reader:
         names = [key for _position, (key, _prefix, _rev) in items]
         subject = describe_terms(names)
         try:
-            data = self.client.call('/kv/txn', txn.txn_request([], ops), write=False, subject=subject)
-        except EtcdPermissionDenied:
+            answer = txn.parse_txn(self.client.call('/kv/txn', txn.txn_request([], ops), write=False, subject=subject))
+        except EtcdPermissionDenied as exc:
             if not split or len(items) == 1:
-                raise
+                raise ReadFailed(subject, exc) from None
             # etcd does not say which range it refused: one txn per term finds it.
             found = {}
             for item in items:
                 found.update(self._txn([item], revision, split=False))
             return found
-        answer = txn.parse_txn(data)
+        except (EtcdException, ClientException) as exc:
+            raise ReadFailed(subject, exc) from None
         endpoint = self.client.current_endpoint
         if len(answer.responses) != len(items) or not all(isinstance(r, RangeResult) for r in answer.responses):
-            raise EtcdException('the answer to the read of %s holds %d range answers for %d ranges'
-                                % (subject, len(answer.responses), len(items)), endpoint=endpoint)
+            raise ReadFailed(subject, EtcdInvalidResponse('the answer holds %d range answers for %d ranges'
+                                                          % (len(answer.responses), len(items)), endpoint=endpoint))
         read_at = revision or answer.header.revision
         return {position: (response, read_at, endpoint) for (position, _item), response in zip(items, answer.responses)}
 
@@ -180,7 +197,10 @@ class V3Reader:
         for read in reads:
             for kv in read.kvs:
                 if kv.lease and kv.lease not in ttls:
-                    info = self.client.lease_time_to_live(kv.lease)
+                    try:
+                        info = self.client.lease_time_to_live(kv.lease)
+                    except (EtcdException, ClientException) as exc:
+                        raise ReadFailed('%s (its lease %x)' % (display(kv.key_bytes), kv.lease), exc) from None
                     # Gone (expired this instant, or revoked): the key goes with it.
                     ttls[kv.lease] = max(int(info.ttl), 0) if info is not None else 0
         for read in reads:
