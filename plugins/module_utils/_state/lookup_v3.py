@@ -334,4 +334,3 @@ def _meta_dir(key: str, tree: _Tree, leaf: Any, base: str, revision: int) -> Dic
         children[name] = (_meta_dir(base + name, item, leaf, base + name + '/', revision)
                           if isinstance(item, _Tree) else leaf(item))
     return dict(key=key, dir=True, children=children, revision=revision, action='get')
-

@@ -24,7 +24,7 @@ def test_a_thousand_terms_cost_few_requests(etcd_server, conn, run_lookup, pfx, 
     assert len(txns) == math.ceil(1000 / DEFAULT_OPS)
     assert all(len(body['success']) <= DEFAULT_OPS for body in txns)
     # Besides the txns: at most the /version probe of the gateway prefix.
-    assert len(sent_bodies) <= len(txns) + 2, [path for path, _ in sent_bodies]
+    assert len(sent_bodies) <= len(txns) + 2, [path for path, _body in sent_bodies]
 
 
 def test_missing_terms_cost_one_more_batched_pass(etcd_server, conn, run_lookup, pfx, sent_bodies):
@@ -71,4 +71,4 @@ def test_metadata_asks_once_per_lease(etcd_server, conn, run_lookup, pfx, sent_b
     sent_bodies.clear()
     result = run_lookup(['%sl%02d' % (pfx, n) for n in range(20)], metadata=True, **conn)
     assert {item['lease'] for item in result} == {lease}
-    assert len([p for p, _ in sent_bodies if p.endswith('/lease/timetolive')]) == 1
+    assert len([p for p, _body in sent_bodies if p.endswith('/lease/timetolive')]) == 1
