@@ -146,6 +146,15 @@ options:
       - Fails with "no change within N s" when nothing changes within O(wait_timeout) seconds. When
         the watched member stops answering during the wait, another member is asked for the
         changes since the start; when no member answers, the error says so and names them.
+      - On O(api_version=v3), a watch from the revision of the read plus one (or from
+        O(wait_revision)), so a change made between the read and the watch is not missed. A key
+        watches the key (a missing key waits for its creation), a directory the keys under
+        C(term/), O(prefix=true) every key starting with the term. A deletion returns V(null)
+        (O(metadata=true) shows C(action=delete)). Chain waits with the RV(_raw[].mod_revision)
+        of the change plus one as O(wait_revision). A transaction that changes several watched
+        keys at once returns the first of them. A watch that breaks is opened again from where it
+        was, on the same or another member; silence for O(wait_timeout) seconds fails with
+        "no change within N s", naming the member.
     type: bool
     default: false
     version_added: 0.1.0
