@@ -206,7 +206,7 @@ def check_add(members: Sequence[Member], health: Dict[int, Optional[str]]) -> Op
     size = len(voters) + 1
     if len(healthy) >= quorum(size):
         return None
-    return ('adding a voting member makes %d voting members, of which %d are started and healthy, fewer than the '
+    return ('adding a voting member makes %d voting members with %d started and healthy, fewer than the '
             'quorum of %d: the cluster would stop taking writes until enough of them run%s. Add it with learner=true '
             'and promote it once it runs, start or remove the members that do not run, or set force=true'
             % (size, len(healthy), quorum(size), _health_summary(voters, health)))
@@ -224,7 +224,7 @@ def check_remove(members: Sequence[Member], health: Dict[int, Optional[str]], ta
             _label(target))
     if len(healthy) >= quorum(len(voters)):
         return None
-    return ('removing the healthy voting member %s leaves %d voting members, of which %d are healthy, fewer than '
+    return ('removing the healthy voting member %s leaves %d voting members with %d healthy, fewer than '
             'the quorum of %d: the cluster would stop taking writes%s. Bring the other members back or remove '
             'those that are gone first, or set force=true' % (_label(target), len(voters), len(healthy),
                                                              quorum(len(voters)), _health_summary(voters, health)))

@@ -109,41 +109,54 @@ def test_learner_is_added_started_promoted_and_removed(etcd_cluster):
 
 def test_quorum_guard_refuses_and_says_why(etcd_cluster):
     nodes = etcd_cluster.members
-    a_port, b_port = free_port(), free_port()
-    # 3 started and healthy of 4 voters is a quorum (3): allowed.
-    first = run_module('etcd_member', task(nodes, peer_urls=[peer(a_port)], wait_timeout=WAIT))
-    assert first['changed'] is True and first['member']['is_learner'] is False, first
-    unstarted = first['member']['id']
-
     nodes[2].kill()
     alive = nodes[:2]
     before = listing(alive[0])
-    assert len(before) == 4
 
-    for check in (True, False):
-        refused = run_module('etcd_member', task(nodes, peer_urls=[peer(b_port)]), check=check)
-        assert refused['failed'] and refused['msg'].startswith('would lose quorum: '), refused
-        assert '5 voting members with 2 started and healthy' in refused['msg'] and 'quorum of 3' in refused['msg']
-        assert '%s (not started): not started' % unstarted in refused['msg'] and 'node2' in refused['msg']
-        assert 'learner=true' in refused['msg'] and '\n' not in refused['msg']
-    assert listing(alive[0]) == before
-
+    # 2 of 3 healthy: removing a healthy voter leaves node0 and the dead node2, 1 healthy of 2.
     healthy_voter = task(nodes, name='node1', state='absent')
-    refused = run_module('etcd_member', healthy_voter)
-    assert refused['failed'] and 'would lose quorum' in refused['msg'], refused
-    assert 'removing the healthy voting member' in refused['msg'] and 'node1' in refused['msg']
+    for check in (True, False):
+        refused = run_module('etcd_member', healthy_voter, check=check)
+        assert refused['failed'] and refused['msg'].startswith('would lose quorum: '), refused
+        assert 'removing the healthy voting member' in refused['msg'] and '(node1)' in refused['msg']
+        assert '2 voting members with 1 healthy, fewer than the quorum of 2' in refused['msg']
+        assert '(node2): ' in refused['msg'] and 'force=true' in refused['msg'] and '\n' not in refused['msg']
     assert listing(alive[0]) == before
 
     # force skips the guard only; etcd checks again and refuses on its own (nothing proposed).
     forced = run_module('etcd_member', dict(healthy_voter, force=True))
-    assert forced['failed'] and 'would lose quorum' not in forced['msg'], forced
+    assert forced['failed'] and 'would lose quorum' not in forced['msg'] and 'unhealthy cluster' in forced['msg'], forced
     assert listing(alive[0]) == before
 
-    # Removing a voter that is not healthy keeps the healthy count: allowed.
-    for port, name in ((a_port, None), (None, 'node2')):
-        options = {'peer_urls': [peer(port)]} if port else {'name': name}
-        removed = run_module('etcd_member', task(nodes, state='absent', wait_timeout=WAIT, **options))
-        assert removed['changed'] is True, removed
+    # Removing a voter that is down keeps the healthy count: allowed.
+    dead = run_module('etcd_member', task(nodes, name='node2', state='absent', wait_timeout=WAIT))
+    assert dead['changed'] is True, dead
+    assert sorted(m['name'] for m in listing(alive[0]).values()) == ['node0', 'node1']
+
+    # 2 started and healthy of 3 voters is a quorum: allowed (etcd allows it too).
+    a_port, b_port = free_port(), free_port()
+    first = run_module('etcd_member', task(alive, peer_urls=[peer(a_port)], wait_timeout=WAIT))
+    assert first['changed'] is True and first['member']['is_learner'] is False, first
+    unstarted = first['member']['id']
+    before = listing(alive[0])
+
+    # Another voter while that one has not started: 2 of 4 is not a quorum.
+    for check in (True, False):
+        refused = run_module('etcd_member', task(alive, peer_urls=[peer(b_port)]), check=check)
+        assert refused['failed'] and refused['msg'].startswith('would lose quorum: '), refused
+        assert '4 voting members with 2 started and healthy, fewer than the quorum of 3' in refused['msg']
+        assert '%s (not started): not started' % unstarted in refused['msg'] and 'learner=true' in refused['msg']
+    assert listing(alive[0]) == before
+    # ... but as a learner it is fine.
+    learner = run_module('etcd_member', task(alive, peer_urls=[peer(b_port)], learner=True), check=True)
+    assert learner['changed'] is True and not learner.get('failed'), learner
+
+    refused = run_module('etcd_member', task(alive, name='node1', state='absent'))
+    assert refused['failed'] and '2 voting members with 1 healthy' in refused['msg'], refused
+
+    # The unstarted voter is not healthy either: removing it is allowed.
+    removed = run_module('etcd_member', task(alive, peer_urls=[peer(a_port)], state='absent', wait_timeout=WAIT))
+    assert removed['changed'] is True and removed['member']['id'] == unstarted, removed
     assert sorted(m['name'] for m in listing(alive[0]).values()) == ['node0', 'node1']
 
 
