@@ -232,19 +232,31 @@ def check_remove(members: Sequence[Member], health: Dict[int, Optional[str]], ta
 
 # -- changing -----------------------------------------------------------------------------------
 
-def _send(change: Callable[[], Any], deadline: float, promote: bool = False) -> Any:
+def _send(change: Callable[[], Any], deadline: float, members: Sequence[Member], promote: bool = False) -> Any:
     """Send a membership change, again (until ``deadline``) while etcd refuses it before
     proposing anything: ``unhealthy cluster``, and for a promotion a learner not yet in sync."""
     while True:
         try:
             return change()
         except EtcdUnavailable as exc:
-            if exc.outcome_unknown or _UNHEALTHY not in exc.message.lower() or time.monotonic() >= deadline:
+            if exc.outcome_unknown or _UNHEALTHY not in exc.message.lower():
                 raise
+            if time.monotonic() >= deadline:
+                raise _unhealthy(exc, members) from None
         except EtcdFailedPrecondition as exc:
             if not promote or _NOT_IN_SYNC not in exc.message or time.monotonic() >= deadline:
                 raise
         time.sleep(_RETRY_DELAY)
+
+
+def _unhealthy(exc: EtcdUnavailable, members: Sequence[Member]) -> MemberError:
+    unstarted = [_label(m) for m in members if not m.is_learner and not m.started]
+    return MemberError(
+        'etcd refused the change without making it: %s. etcd takes membership changes only once the leader has been '
+        'connected to every voting member for 5 seconds, so a voting member that is down or not started blocks them%s: '
+        'start or remove it, or raise wait_timeout when a member has just started'
+        % (exc.message, ' (not started: %s)' % ', '.join(unstarted) if unstarted else ''),
+        category='unavailable', endpoint=exc.endpoint)
 
 
 @dataclass
@@ -289,7 +301,8 @@ def ensure_member(client: Any, desired: DesiredMember, check_mode: bool = False,
         if check_mode:
             current = _replace(current, peer_urls=desired.peer_urls)
         else:
-            listed = _send(lambda: client.update_member(target.id, list(desired.peer_urls), force=desired.force), deadline)
+            listed = _send(lambda: client.update_member(target.id, list(desired.peer_urls), force=desired.force),
+                           deadline, members)
             current = _pick(listed, target.id, current)
             after = [member_data(m) for m in listed]
     if desired.promote and current.is_learner:
@@ -298,7 +311,7 @@ def ensure_member(client: Any, desired: DesiredMember, check_mode: bool = False,
             current = _replace(current, is_learner=False)
         else:
             try:
-                listed = _send(lambda: client.promote_member(target.id), deadline, promote=True)
+                listed = _send(lambda: client.promote_member(target.id), deadline, members, promote=True)
             except EtcdFailedPrecondition as exc:
                 if _NOT_IN_SYNC not in exc.message:
                     raise
@@ -349,7 +362,7 @@ def _add(client: Any, members: Sequence[Member], before: List[Dict[str, Any]], d
                'is_learner': desired.learner}
         return MemberOutcome(True, ['add'], new, before, before + [new],
                              'would add %s with peer URLs %s' % (kind, ', '.join(desired.peer_urls)))
-    added = _send(lambda: client.add_member(list(desired.peer_urls), learner=desired.learner), deadline)
+    added = _send(lambda: client.add_member(list(desired.peer_urls), learner=desired.learner), deadline, members)
     new = member_data(added)
     return MemberOutcome(True, ['add'], new, before, before + [new],
                          'added %s %s with peer URLs %s; start it with --initial-cluster-state existing'
@@ -368,7 +381,7 @@ def _absent(client: Any, members: Sequence[Member], before: List[Dict[str, Any]]
     if check_mode:
         return MemberOutcome(True, ['remove'], gone, before, [m for m in before if m['id'] != target.id_hex],
                              'would remove member %s' % _label(target))
-    left = _send(lambda: client.remove_member(target.id), deadline)
+    left = _send(lambda: client.remove_member(target.id), deadline, members)
     return MemberOutcome(True, ['remove'], gone, before, [member_data(m) for m in left],
                          'removed member %s' % _label(target))
 

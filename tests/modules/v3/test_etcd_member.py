@@ -195,9 +195,16 @@ def test_identify_and_update_peer_urls(etcd_cluster):
     assert taken['failed'] and 'belongs to member %s (node1) already' % ids['node1'] in taken['msg'], taken
     assert listing(nodes[0])[voter]['peerURLs'] == [new]
 
-    # etcd 3.4/3.5 forget a learner's flag when its peer URLs change: refused without force.
+    # While a voter has not started, etcd refuses every other change ("unhealthy cluster"); the message says why.
     learner_url = peer(free_port())
+    blocked = run_module('etcd_member', task(nodes, peer_urls=[learner_url], learner=True, wait_timeout=1))
+    assert blocked['failed'] and 'unhealthy cluster' in blocked['msg'], blocked
+    assert 'not started: %s' % voter in blocked['msg'] and '\n' not in blocked['msg']
+    assert run_module('etcd_member', task(nodes, id=voter, state='absent', wait_timeout=WAIT))['changed'] is True
+
+    # etcd 3.4/3.5 forget a learner's flag when its peer URLs change: refused without force.
     learner = run_module('etcd_member', task(nodes, peer_urls=[learner_url], learner=True, wait_timeout=WAIT))
+    assert learner['changed'] is True, learner
     moved = run_module('etcd_member', task(nodes, id=learner['member']['id'], peer_urls=[peer(free_port())]))
     assert moved['failed'] and 'is a learner' in moved['msg'], moved
     assert listing(nodes[0])[learner['member']['id']]['peerURLs'] == [learner_url]
