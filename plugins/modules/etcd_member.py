@@ -60,10 +60,10 @@ options:
     description:
       - The member's peer URLs, each V(http://host:port) or V(https://host:port) (etcd's
         C(--initial-advertise-peer-urls)). A trailing V(/) is dropped.
-      - Required to add a member. For an existing member, the peer URLs it must have (compared as a set):
+      - Required to add a member. For an existing member, the peer URLs it must have, compared as a set;
         when they differ they are updated.
       - A URL that already belongs to another member fails the task.
-      - A learner's peer URLs are not updated unless O(force=true): etcd 3.4 and 3.5 forget that a member
+      - A learner's peer URLs are not updated unless O(force=true), since etcd 3.4 and 3.5 forget that a member
         is a learner when its peer URLs change (etcd-io/etcd#21694). Remove it and add it again instead.
     type: list
     elements: str
@@ -96,7 +96,7 @@ options:
     description:
       - Make the member, a learner, a voting member. etcd promotes a learner only once it is in sync with
         the leader; until then the task fails with etcd's reason, or retries for up to O(wait_timeout) seconds.
-      - A member that votes already is left alone (ok). A member that is not in the cluster fails the task:
+      - A member that votes already is left alone (ok). A member that is not in the cluster fails the task;
         add it with O(learner=true) first.
       - Excludes O(learner).
     type: bool
@@ -104,16 +104,17 @@ options:
     version_added: 0.2.0
   wait_timeout:
     description:
-      - Seconds to keep sending a change again while etcd refuses it without doing anything: a promotion
-        of a learner that is not in sync yet, and any change refused as C(unhealthy cluster) (etcd takes
-        membership changes only once the leader has been connected to every voting member for 5 seconds,
-        so just after a member started). V(0) fails at the first refusal.
+      - Seconds to keep sending a change again while etcd refuses it without doing anything. That is a
+        promotion of a learner that is not in sync yet, and any change refused as C(unhealthy cluster), since
+        etcd takes membership changes only once the leader has been connected to every voting member for
+        5 seconds, so not just after a member started, nor while a voting member is down or not started.
+      - V(0) fails at the first refusal.
     type: float
     default: 0
     version_added: 0.2.0
   force:
     description:
-      - Skip the quorum guard (see the description). etcd's own checks still apply: it refuses, for example,
+      - Skip the quorum guard (see the description). etcd's own checks still apply; it refuses, for example,
         to add a voting member when too few members are started.
       - Also lets a learner's peer URLs be updated (see O(peer_urls)); only on an etcd with the fix of
         etcd-io/etcd#21694.
@@ -173,7 +174,7 @@ EXAMPLES = r'''
 RETURN = r'''
 actions:
   description:
-    - What was sent (in check mode, what would be): V(none), V(add), V(update) (peer URLs),
+    - What was sent (in check mode, what would be), any of V(none), V(add), V(update) (peer URLs),
       V(promote), V(remove). An update and a promotion can come together.
   returned: always
   type: list
@@ -202,7 +203,7 @@ member:
       elements: str
       sample: [https://10.0.0.4:2380]
     client_urls:
-      description: Its client URLs (read-only: etcd learns them when the member starts; empty before).
+      description: Its client URLs, read-only (etcd learns them when the member starts; empty before).
       type: list
       elements: str
       sample: [https://10.0.0.4:2379]
