@@ -224,10 +224,10 @@ def check_remove(members: Sequence[Member], health: Dict[int, Optional[str]], ta
             _label(target))
     if len(healthy) >= quorum(len(voters)):
         return None
+    facts = (_label(target), len(voters), len(healthy), quorum(len(voters)), _health_summary(voters, health))
     return ('removing the healthy voting member %s leaves %d voting members with %d healthy, fewer than '
             'the quorum of %d: the cluster would stop taking writes%s. Bring the other members back or remove '
-            'those that are gone first, or set force=true' % (_label(target), len(voters), len(healthy),
-                                                             quorum(len(voters)), _health_summary(voters, health)))
+            'those that are gone first, or set force=true' % facts)
 
 
 # -- changing -----------------------------------------------------------------------------------
