@@ -94,7 +94,7 @@ options:
   prev_index:
     description:
       - Condition - the key's C(modifiedIndex) must currently be this number (at least V(1)).
-      - With O(api_version=v3), the key's C(mod_revision) (the store revision of its last write, RV(node.mod_revision)),
+      - With O(api_version=v3), the key's C(mod_revision) (the store revision of its last write, C(mod_revision) in RV(node)),
         checked by the txn compare C(MOD == prev_index).
     type: int
     version_added: 0.1.0
@@ -116,7 +116,7 @@ options:
         when deciding whether the key already holds O(value).
       - With O(refresh_ttl=true), the TTL the key is renewed to.
       - With O(api_version=v3), a lease of O(ttl) seconds is granted and the key is put with it; the key's time
-        left (RV(node.ttl)) is its lease's.
+        left (C(ttl) in RV(node)) is its lease's.
     type: int
     version_added: 0.1.0
   refresh_ttl:
