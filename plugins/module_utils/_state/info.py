@@ -40,8 +40,8 @@ def sections_for(api: str, requested: Optional[Iterable[str]]) -> Tuple[str, ...
         if section in own:
             continue
         if section in ALL_SECTIONS:
-            raise ValueError('gather=%s needs api_version=%s (%s)' % (section, 'v2' if api == 'v3' else 'v3',
-                                                                     _INSTEAD[section]))
+            other = 'v2' if api == 'v3' else 'v3'
+            raise ValueError('gather=%s needs api_version=%s (%s)' % (section, other, _INSTEAD[section]))
         raise ValueError('unknown section %r (known on %s: %s)' % (section, api, ', '.join(own)))
     return chosen
 

@@ -33,8 +33,13 @@ def key():
     return 'v3cas-%s/locks/deploy' % uuid.uuid4().hex[:10]
 
 
-def args(server, **extra):
-    return dict(host=[server.url], api_version='v3', **extra)
+def args(server, *options, **extra):
+    """Module arguments for ``server`` on v3: the ``options`` dicts, then ``extra``."""
+    merged = dict(host=[server.url], api_version='v3')
+    for option in options:
+        merged.update(option)
+    merged.update(extra)
+    return merged
 
 
 class Recording(Etcd3Client):
@@ -99,7 +104,7 @@ def test_every_condition_goes_in_one_txn(etcd_server, key, case):
 
 def test_lock_take_renew_release(etcd_server, key):
     take = dict(key=key, value='run-1', prev_exist=False, ttl=10)
-    first = run_module('etcd_cas', args(etcd_server, **take))
+    first = run_module('etcd_cas', args(etcd_server, take))
     assert first['changed'] and first['swapped'] and first['prev_node'] is None, first
     stored = kv(etcd_server, key)
     assert stored['value'] == 'run-1' and stored['lease'] != 0
@@ -111,33 +116,35 @@ def test_lock_take_renew_release(etcd_server, key):
     assert node['ttl'] == 10
 
     # Another run cannot take it: a mismatch that speaks of the mod_revision.
-    other = run_module('etcd_cas', args(etcd_server, **dict(take, value='run-2')))
+    take_2 = dict(take, value='run-2')
+    other = run_module('etcd_cas', args(etcd_server, take_2))
     assert other['failed'] and not other['swapped'], other
     assert ('condition prev_exist=false not met (prev_exist failed): the key is at mod_revision %d with value '
             "'run-1'" % stored['mod_revision']) in other['msg'], other['msg']
     assert 'modifiedIndex' not in other['msg'] and other['msg'] == other['mismatch']
-    waiting = run_module('etcd_cas', args(etcd_server, fail_on_mismatch=False, **dict(take, value='run-2')))
+    waiting = run_module('etcd_cas', args(etcd_server, take_2, fail_on_mismatch=False))
     assert not waiting.get('failed') and waiting['changed'] is False and waiting['swapped'] is False
     assert 'mod_revision' in waiting['mismatch'] and waiting['node']['value'] == 'run-1'
     # The same run cannot take it twice either (it cannot tell its own write from another's).
-    again = run_module('etcd_cas', args(etcd_server, **take))
+    again = run_module('etcd_cas', args(etcd_server, take))
     assert again['failed'] and 'prev_exist failed' in again['msg']
     assert kv(etcd_server, key) == stored
 
     # Renew while this run holds it: the same lease kept alive, no write.
     renew = dict(key=key, prev_value='run-1', ttl=10, refresh_ttl=True)
     if lease_ttl(etcd_server, stored['lease'])['ttl'] >= 6:
-        early = run_module('etcd_cas', args(etcd_server, **renew))
+        early = run_module('etcd_cas', args(etcd_server, renew))
         assert early['changed'] is False, 'more than half of the TTL left: nothing to renew'
     while lease_ttl(etcd_server, stored['lease'])['ttl'] >= 4:
         time.sleep(0.5)
-    renewed = run_module('etcd_cas', args(etcd_server, **renew), diff=True)
+    renewed = run_module('etcd_cas', args(etcd_server, renew), diff=True)
     assert renewed['changed'] and renewed['swapped'], renewed
     assert renewed['diff']['before']['ttl'] < 5 and renewed['diff']['after']['ttl'] == 10
     after = kv(etcd_server, key)
     assert after == stored, 'a keep-alive is no write: same value, lease, mod_revision'
     assert lease_ttl(etcd_server, stored['lease'])['ttl'] >= 8
-    stolen = run_module('etcd_cas', args(etcd_server, **dict(renew, prev_value='run-2')))
+    renew_2 = dict(renew, prev_value='run-2')
+    stolen = run_module('etcd_cas', args(etcd_server, renew_2))
     assert stolen['failed'] and 'conditional TTL refresh' in stolen['msg'] and 'mod_revision' in stolen['msg']
 
     # Release: only the holder.
@@ -150,7 +157,7 @@ def test_lock_take_renew_release(etcd_server, key):
     assert released['changed'] and released['node'] is None and released['prev_node']['value'] == 'run-1'
     assert kv(etcd_server, key) is None
     # Released: the next run takes it.
-    assert run_module('etcd_cas', args(etcd_server, **dict(take, value='run-2')))['changed']
+    assert run_module('etcd_cas', args(etcd_server, take_2))['changed']
 
 
 def test_refresh_with_another_ttl_puts_a_new_lease(etcd_server, key):
@@ -231,8 +238,8 @@ def test_a_racing_writer_makes_a_mismatch_from_the_fresh_read(etcd_server, key):
     class Racing(V3Store):
         raced = False
 
-        def read(self, name):
-            node = super().read(name)
+        def read(self, key):
+            node = super().read(key)
             if not Racing.raced:
                 Racing.raced = True
                 etcdctl(etcd_server, 'put', key, 'taken')
