@@ -56,9 +56,9 @@ options:
     version_added: 0.2.0
   no_password:
     description:
-      - Create the user without a password: it cannot authenticate with one (for users that connect with a
-        client certificate; note that etcd's JSON gateway, which this collection uses, rejects certificates
-        with a common name while authentication is on).
+      - Create the user without a password, so that it cannot authenticate with one (for users that connect
+        with a client certificate; note that etcd's JSON gateway, which this collection uses, rejects
+        certificates with a common name while authentication is on).
       - Only applies when the user is created; an existing user is not changed.
     type: bool
     default: false
