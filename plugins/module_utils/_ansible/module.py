@@ -39,7 +39,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v2.client import Clie
 ERRORS = CLIENT_ERRORS + (StateError,)
 
 
-def client_from_module(module: Any) -> Client:
+def client_from_module(module: Any, api: Optional[str] = None) -> Any:
     """Build a ``Client`` from an AnsibleModule's params, or fail the module with one line.
 
     Fails with ``missing_required_lib('requests')`` when requests is absent (the import error
@@ -49,8 +49,17 @@ def client_from_module(module: Any) -> Client:
     problem = missing_requirement()
     if problem:
         module.fail_json(msg=problem, exception=REQUESTS_IMPORT_ERROR)
+    get = module.params.get
+    if api is not None:
+        # A module that uses both APIs passes each client only its own options.
+        other = {'v2': 'max_txn_ops', 'v3': 'version_prefix'}[api]
+
+        def get(name: str) -> Any:
+            if name == 'api_version':
+                return api
+            return None if name == other else module.params.get(name)
     try:
-        client = client_from_options(module.params.get)
+        client = client_from_options(get)
     except CLIENT_ERRORS as exc:
         module.fail_json(msg=describe_error(exc, hide=[module.params.get('password')]))
         raise  # unreachable: fail_json exits
@@ -77,6 +86,7 @@ class EtcdModule:
         self.hide: List[Optional[str]] = [self.params.get('password')]
         self._extra: Dict[str, Any] = {}
         self._client: Optional[Client] = None
+        self._clients: Dict[str, Any] = {}
 
     @property
     def api_version(self) -> str:
@@ -129,8 +139,16 @@ class EtcdModule:
         ``invocation`` that replaces Ansible's own, ...)."""
         self._extra.update(fields)
 
-    def client(self) -> Client:
-        """The client for the connection options (built once), or fail the module."""
+    def client(self, api: Optional[str] = None) -> Any:
+        """The client for the connection options (built once), or fail the module.
+
+        ``api`` (``'v2'``/``'v3'``) asks for that API's client whatever ``api_version`` says,
+        for the modules that always use one API (etcd_snapshot) or both (etcd_migrate).
+        """
+        if api is not None:
+            if api not in self._clients:
+                self._clients[api] = client_from_module(self.module, api)
+            return self._clients[api]
         if self._client is None:
             self._client = client_from_module(self.module)
         return self._client

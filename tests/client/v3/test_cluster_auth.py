@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
 import io
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -23,6 +21,7 @@ import requests
 from ansible_collections.pyetcd.etcd.plugins.module_utils import exceptions as exc
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd3 import EtcdSnapshotError, Etcd3Client, Member, Status
 from tests.harness.etcd_server import EtcdServer, find_etcd, free_port
+from tests.harness.fake_gateway import FakeEtcd
 
 ETCDCTL = os.path.join(os.path.dirname(sys.executable), 'etcdctl')
 TIMEOUT = 10
@@ -176,52 +175,6 @@ def test_bad_password_type_is_not_shown():
 
 
 # -- a FAKE server ----------------------------------------------------------------------------------
-
-class FakeEtcd:
-    """A FAKE etcd gateway on loopback (not etcd): ``GET /version`` and ``/health`` as 3.5 answers
-    them; each POST path answers with the bytes in ``routes`` (status 200, then the connection
-    closes) or, for the value None, drops the connection without any answer. ``posts`` counts
-    the POSTs per path."""
-
-    def __init__(self, routes):
-        self.routes = routes
-        self.posts = {}
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _answer(self, body):
-                self.send_response(200)
-                self.send_header('Content-Type', 'application/json')
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):  # pylint: disable=invalid-name
-                if self.path == '/version':
-                    self._answer(b'{"etcdserver":"3.5.1","etcdcluster":"3.5.0"}')
-                else:
-                    self._answer(b'{"health":"true","reason":""}')
-
-            def do_POST(self):  # pylint: disable=invalid-name
-                self.rfile.read(int(self.headers.get('Content-Length') or 0))
-                fake.posts[self.path] = fake.posts.get(self.path, 0) + 1
-                body = fake.routes.get(self.path)
-                if body is None:
-                    self.close_connection = True  # the request arrived; the answer never comes
-                    return
-                self._answer(body)
-
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def fake_etcd():
