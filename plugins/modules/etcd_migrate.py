@@ -247,7 +247,7 @@ def main() -> None:
     params = module.params
     request = MigrationRequest(path=params['path'], prefix=params['prefix'], delete_source=params['delete_source'],
                                overwrite=params['overwrite'], hidden_keys=tuple(params['hidden_keys']))
-    v2, v3 = module.v2_and_v3_clients()
+    v2, v3 = module.client('v2'), module.client('v3')
     try:
         with v2, v3:
             outcome = ensure_migration(v2, v3, request, check_mode=module.check_mode)

@@ -12,7 +12,7 @@ is then: options, what the task wants, ``ensure_*`` on the store, the result.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -26,7 +26,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.options impor
     REQUIRED_TOGETHER,
     client_from_options,
     connection_argument_spec,
-    v2_and_v3_clients,
     insecure_warning,
     missing_requirement,
 )
@@ -152,22 +151,6 @@ class EtcdModule:
         if self._client is None:
             self._client = client_from_module(self.module)
         return self._client
-
-    def v2_and_v3_clients(self) -> Tuple[Client, Any]:
-        """A v2 ``Client`` and an ``Etcd3Client`` for the same connection options, whatever
-        ``api_version`` says (for etcd_migrate), or fail the module as :meth:`client` does."""
-        problem = missing_requirement()
-        if problem:
-            self.module.fail_json(msg=problem, exception=REQUESTS_IMPORT_ERROR)
-        try:
-            clients = v2_and_v3_clients(self.params.get)
-        except CLIENT_ERRORS as exc:
-            self.fail(describe_error(exc, hide=self.hide))
-            raise  # unreachable: fail_json exits
-        warning = insecure_warning(self.params.get, clients[0])
-        if warning:
-            self.module.warn(warning)
-        return clients
 
     def store(self) -> KeyStore:
         """The key store of the planners on :meth:`client`."""

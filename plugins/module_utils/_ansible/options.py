@@ -211,23 +211,6 @@ def client_from_options(get_option: Callable[[str], Any]) -> Any:
     return client
 
 
-def v2_and_v3_clients(get_option: Callable[[str], Any]) -> Tuple[Client, Etcd3Client]:
-    """Both clients for the same connection options, whatever ``api_version`` says: the v2
-    ``Client`` (with ``version_prefix``) and the ``Etcd3Client`` (with ``max_txn_ops``), for a
-    task that reads one store and writes the other (etcd_migrate).
-
-    Raises as :func:`client_from_options` does; nothing is sent.
-    """
-    problem = missing_requirement()
-    if problem:
-        raise RuntimeError(problem)
-    v2 = Client(**client_kwargs(get_option))
-    v3 = Etcd3Client(**v3_client_kwargs(lambda name: None if name == 'version_prefix' else get_option(name)))
-    if get_option('validate_certs') is False:
-        _quiet_unverified_https(v2.endpoints)
-    return v2, v3
-
-
 def _quiet_unverified_https(endpoints: Iterable[str]) -> None:
     try:
         from urllib3.exceptions import InsecureRequestWarning  # pylint: disable=import-outside-toplevel
