@@ -133,6 +133,16 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+v2_path:
+  description: The v2 path copied, with its leading V(/).
+  returned: always
+  type: str
+  sample: /config
+v3_prefix:
+  description: The O(prefix) put before every v2 key.
+  returned: always
+  type: str
+  sample: ''
 migrated:
   description: v3 keys written (in check mode, that would be written).
   returned: always

@@ -510,8 +510,9 @@ def migration_result(outcome: MigrationOutcome, request: MigrationRequest, sensi
     }
     result: Dict[str, Any] = {
         'changed': outcome.changed,
-        'path': absolute_key(request.path),
-        'prefix': request.prefix,
+        # Not 'path': Ansible would add the file attributes of that path to the result.
+        'v2_path': absolute_key(request.path),
+        'v3_prefix': request.prefix,
         'migrated': [step.target for step in outcome.migrated],
         'unchanged': sorted(step.target for step in outcome.unchanged),
         'conflicts': outcome.conflicts,

@@ -124,7 +124,7 @@ def test_member_killed_during_a_10000_key_move_then_rerun_completes(tmp_path):
         items = {'/bulk/%05d' % i: ('%05d-' % i) + 'x' * 200 for i in range(10000)}
         Client(host=cluster.urls).write_many(items)
         victim = cluster.members[0]  # the first member of the host list: the one the run talks to
-        running = playbook(cluster, tmp_path, background=True, pyetcd_max_txn_ops=16)
+        running = playbook(cluster, tmp_path, background=True, etcd_max_txn_ops=16)
         deadline = time.monotonic() + 120
         seen = 0
         while time.monotonic() < deadline and running.poll() is None:
@@ -147,7 +147,7 @@ def test_member_killed_during_a_10000_key_move_then_rerun_completes(tmp_path):
         assert set(v3_now) | set(v2_now) == set(items), output
         assert all(items[key] == value for key, value in list(v3_now.items()) + list(v2_now.items()))
 
-        rerun = playbook(cluster, tmp_path, pyetcd_max_txn_ops=16)
+        rerun = playbook(cluster, tmp_path, etcd_max_txn_ops=16)
         assert rerun.returncode == 0, output + rerun.stdout + rerun.stderr
         for member in cluster.members:
             assert values(member, '/bulk/') == items, 'lost keys on %s' % member.url
