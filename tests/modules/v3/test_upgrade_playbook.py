@@ -117,6 +117,7 @@ def test_upgrade_playbook_moves_everything_and_reruns_clean(version, tmp_path):
         cluster.destroy()
 
 
+@pytest.mark.slow
 def test_member_killed_during_a_10000_key_move_then_rerun_completes(tmp_path):
     cluster = cluster_of('3.5')
     try:
