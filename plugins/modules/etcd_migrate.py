@@ -27,13 +27,13 @@ description:
     included. B(A hidden key last changed more than 1,000 v2 writes ago and not under O(hidden_keys)
     cannot be seen through the v2 API); C(etcdutl check v2store) (etcd 3.5.18 and later) finds any user
     data left. A directory holding only such keys looks empty (it is in RV(empty_dirs)), and with
-    O(delete_source=true) it is not deleted (etcd refuses: not empty) and stays in RV(left_dirs_in_v2).
+    O(delete_source=true) it is not deleted (etcd refuses, as it is not empty) and stays in RV(left_dirs_in_v2).
   - Idempotent. A v3 key that already holds the v2 value is left alone (RV(unchanged)). A v3 key that holds
     another value is a conflict, which fails the task listing the keys before anything is written, unless
     O(overwrite=true).
   - Writes are transactions of at most O(max_txn_ops) keys, pipelined; each key of a transaction is
     guarded (a new key only if it still does not exist, an overwritten one only if unchanged since it
-    was read), so a v3 key created or changed by someone else during the run is never overwritten: it
+    was read), so a v3 key created or changed by someone else during the run is never overwritten; it
     is reported as a conflict and the task fails. When the task fails part-way, running it again completes
     the migration.
   - With O(delete_source=true), every v3 copy is read back first, and only the keys whose copy holds
@@ -101,7 +101,7 @@ options:
     version_added: 0.2.0
 notes:
   - Needs the v2 API (C(--enable-v2=true), etcd 3.4 or 3.5) and the v3 gateway on the same members.
-    etcd 3.6 has no v2 API: migrate before upgrading (see the collection's C(docs/upgrade-to-etcd-3.6.md)).
+    etcd 3.6 has no v2 API, so migrate before upgrading (see the collection's C(docs/upgrade-to-etcd-3.6.md)).
   - v2 create and modified indexes are not carried over; v3 numbers its revisions itself.
 seealso:
   - module: pyetcd.etcd.etcd_key

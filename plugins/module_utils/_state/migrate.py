@@ -20,7 +20,7 @@ The run, in order (check mode stops after step 3):
    keys that still hold what was read go again, keys that now hold the v2 value are unchanged,
    and keys someone else wrote meanwhile are conflicts, never overwritten.
 5. With ``delete_source``: **verify** (read every v3 copy back), then **delete** from v2 each
-   verified key conditional on the modified index read (``prevIndex``): a key changed in v2
+   verified key conditional on the modified index read: a key changed in v2
    during the run is kept and reported. Directories left empty are deleted without
    ``recursive``, so one that still holds something (a hidden key nobody named) stays and is
    reported. A last recursive read tells what is left in v2.
@@ -33,7 +33,14 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import HIDDEN, MAX_ATTEMPTS, StateError, absolute_key
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import (
+    HIDDEN,
+    MAX_ATTEMPTS,
+    BatchFailed,
+    StateError,
+    absolute_key,
+)
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import DELETE, RMDIR, Operation
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.migrate_plan import (
     CREATE,
     OVERWRITE,
@@ -52,6 +59,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._state.migrate_plan im
     tree_contents,
     write_size,
 )
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import open_store
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdBulkWriteFailed,
@@ -412,9 +420,10 @@ def verify(v3: Any, steps: Sequence[Step], outcome: MigrationOutcome) -> None:
 def delete_source(v2: Any, request: MigrationRequest, outcome: MigrationOutcome) -> None:
     """Delete the verified keys from v2 (each only if unchanged since read), then the
     directories left empty, deepest first."""
+    store = open_store(v2)
     index_of = {step.source.key: step.source.modified_index for step in outcome.migrated + outcome.unchanged}
-    operations = [('DELETE', key, {'prevIndex': str(index_of[key])}) for key in outcome.verified]
-    done, failed = send_all(v2, operations, request)
+    operations = [Operation(DELETE, key, prev_index=index_of[key]) for key in outcome.verified]
+    done, failed = send_all(store, operations, request)
     outcome.deleted = sorted(done)
     for key, exc in failed:
         if isinstance(exc, EtcdTestFailed):
@@ -425,7 +434,7 @@ def delete_source(v2: Any, request: MigrationRequest, outcome: MigrationOutcome)
             raise exc
     kept = [source.key for source in (step.source for step in outcome.plan.steps) if source.key not in done]
     for depth in deletable_dirs(outcome.dirs, kept):
-        done, failed = send_all(v2, [('DELETE', path, {'dir': 'true'}) for path in depth], request)
+        done, failed = send_all(store, [Operation(RMDIR, path) for path in depth], request)
         outcome.deleted_dirs.extend(sorted(done))
         for path, exc in failed:
             if not isinstance(exc, (EtcdDirNotEmpty, EtcdKeyNotFound)):
@@ -435,7 +444,7 @@ def delete_source(v2: Any, request: MigrationRequest, outcome: MigrationOutcome)
     outcome.deleted_dirs.sort()
 
 
-def send_all(v2: Any, operations: List[Tuple[str, str, Dict[str, str]]],
+def send_all(store: Any, operations: List[Operation],
              request: MigrationRequest) -> Tuple[Set[str], List[Tuple[str, BaseException]]]:
     """Send every operation (pipelined); a refused one does not stop the others. Returns the
     keys done and the ``(key, error)`` of the refused ones; raises for an outcome unknown."""
@@ -444,19 +453,18 @@ def send_all(v2: Any, operations: List[Tuple[str, str, Dict[str, str]]],
     pending = operations
     while pending:
         try:
-            v2.send_many(pending, concurrency=request.concurrency * 2, pipeline=request.pipeline * 2)
-        except EtcdBulkWriteFailed as exc:
+            store.apply_many(pending, concurrency=request.concurrency * 2)
+        except BatchFailed as exc:
             for operation, result in zip(pending, exc.results):
                 if result is not None:
-                    done.add(operation[1])
-            for key, error in exc.failures:
+                    done.add(operation.key)
+            for operation, error in exc.failures:
                 if getattr(error, 'outcome_unknown', False):
                     raise error
-                failed.append((key, error))
-            unsent = set(exc.not_sent)
-            pending = [operation for operation in pending if operation[1] in unsent]
+                failed.append((operation.key, error))
+            pending = list(exc.not_sent)
             continue
-        done.update(operation[1] for operation in pending)
+        done.update(operation.key for operation in pending)
         pending = []
     return done, failed
 
