@@ -20,6 +20,8 @@ export ANSIBLE_COLLECTIONS_PATH ANSIBLE_HOME
 
 cd "$root"
 apis=${PYETCD_API_VERSION:-v2 v3}
+# The inner script is single-quoted on purpose: bash -c expands it, with the arguments after it.
+# shellcheck disable=SC2016
 "$venv/bin/python" tests/harness/etcd_server.py -- bash -c '
     set -e
     playbook=$1; shift

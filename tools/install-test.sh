@@ -31,6 +31,8 @@ done
 
 cd "$installed"
 # Both stores, as `make demo` runs it.
+# The inner script is single-quoted on purpose: bash -c expands it, with the arguments after it.
+# shellcheck disable=SC2016
 "$venv/bin/python" tests/harness/etcd_server.py -- bash -c '
     set -e
     for api in v2 v3; do

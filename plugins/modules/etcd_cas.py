@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: etcd_cas
-short_description: Compare-and-swap or compare-and-delete one etcd v2 key
+short_description: Compare-and-swap or compare-and-delete one etcd key (v2 or v3)
 version_added: 0.1.0
 description:
   - Sets a key to O(value) only if it still holds O(prev_value), is still at O(prev_index), or
@@ -15,10 +15,11 @@ description:
     holds O(prev_value) or is at O(prev_index). Useful for locks, leader flags and gating
     rolling changes.
   - Every condition given is sent to etcd in the same request, so the server checks them all
-    atomically.
+    atomically. With O(api_version=v3) that request is one transaction whose compares are the conditions
+    (see the options for how each maps) and whose only operation is the put or the delete.
   - The key is read first (a quorum read) and the conditions are checked against it first. If a
     condition does not hold, nothing is written and the task fails with a message showing the
-    conditions and the key's current C(modifiedIndex), unless O(fail_on_mismatch=false), which
+    conditions and the key's current C(modifiedIndex) (C(mod_revision) on v3), unless O(fail_on_mismatch=false), which
     reports RV(swapped=false) instead. This holds even when the key already holds O(value); the
     task cannot tell its own earlier write from another writer's, so two runs taking a lock under
     the same name must not both get it.
@@ -31,6 +32,10 @@ description:
   - With O(refresh_ttl=true) the task renews the key's TTL without changing its value, only while
     O(prev_value) or O(prev_index) hold (for example while you still hold a lock).
   - Without any condition the module sets or deletes the key unconditionally, like M(pyetcd.etcd.etcd_key).
+  - "With O(api_version=v3): the key is used verbatim; a TTL is a lease granted for the write (the key goes when
+    the lease expires, and the lease is revoked again when the condition fails); RV(node) has the v3 fields and
+    RV(revision) is returned. A lock taken with O(prev_exist=false) and O(ttl) is therefore a key holding its own
+    lease; see O(refresh_ttl) for renewing it."
 author:
   - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -56,7 +61,8 @@ attributes:
 options:
   key:
     description:
-      - Path of the key, for example V(/locks/deploy). A missing leading V(/) is added.
+      - Path of the key, for example V(/locks/deploy). On v2 a missing leading V(/) is added.
+      - With O(api_version=v3) the key is used verbatim (V(locks/deploy) and V(/locks/deploy) are different keys).
     type: str
     required: true
     version_added: 0.1.0
@@ -78,19 +84,26 @@ options:
     version_added: 0.1.0
   prev_value:
     description:
-      - Condition - the key must currently hold this value. An empty string cannot be compared by etcd and is refused.
+      - Condition - the key must currently hold this value. On v2 an empty string cannot be compared by etcd and
+        is refused.
       - Converted to text with the same rule as O(value) (V(true) compares with the stored text V(true)).
+      - With O(api_version=v3), the txn compare C(VALUE == prev_value) (which fails for a missing key); an empty
+        string compares with an empty value.
     type: raw
     version_added: 0.1.0
   prev_index:
     description:
       - Condition - the key's C(modifiedIndex) must currently be this number (at least V(1)).
+      - With O(api_version=v3), the key's C(mod_revision) (the store revision of its last write, C(mod_revision) in RV(node)),
+        checked by the txn compare C(MOD == prev_index).
     type: int
     version_added: 0.1.0
   prev_exist:
     description:
       - Condition - V(true) the key must exist, V(false) it must not exist (create only).
       - V(false) cannot be combined with O(prev_value) or O(prev_index), which etcd would ignore.
+      - With O(api_version=v3), V(false) is the txn compare C(CREATE == 0) (the key has no create revision, so it does
+        not exist) and V(true) C(VERSION > 0).
       - Only with O(state=present).
     type: bool
     version_added: 0.1.0
@@ -102,6 +115,8 @@ options:
       - Without O(ttl) the swapped key has no TTL, as after any etcd write. An existing TTL does not matter
         when deciding whether the key already holds O(value).
       - With O(refresh_ttl=true), the TTL the key is renewed to.
+      - With O(api_version=v3), a lease of O(ttl) seconds is granted and the key is put with it; the key's time
+        left (C(ttl) in RV(node)) is its lease's.
     type: int
     version_added: 0.1.0
   refresh_ttl:
@@ -114,6 +129,12 @@ options:
         more than O(ttl), is left alone and reported ok; one with less than half left, more than O(ttl) left, or no
         TTL is refreshed to O(ttl) and reported changed. Running the task more often than every O(ttl)/2 seconds
         therefore keeps the key alive without a change on every run."
+      - "With O(api_version=v3): when the key's lease was granted for O(ttl) seconds and holds no other key, a
+        transaction checks the conditions together with C(LEASE ==) the key's lease, then that lease is kept alive
+        (a lease keep-alive: no write, no new revision, watchers are not woken). Otherwise (another TTL, a lease
+        shared with other keys, or no lease) the key's value is put again with a new lease of O(ttl) seconds, in
+        one transaction with the conditions; that is a write, with a new C(mod_revision). The keep-alive itself
+        cannot be part of a transaction, so it follows the check as a second request."
       - Only with O(state=present).
     type: bool
     default: false
@@ -139,6 +160,8 @@ options:
 notes:
   - Between the read and the write another writer may change the key. The server then refuses the
     condition and the module reads again, up to three times, before deciding.
+  - With O(api_version=v3), releasing a lock (O(state=absent)) deletes the key; its lease, then holding nothing,
+    expires on its own.
 seealso:
   - module: pyetcd.etcd.etcd_key
   - module: pyetcd.etcd.etcd_dir
@@ -202,11 +225,44 @@ EXAMPLES = r'''
     key: /config/app/mode
     value: maintenance
     prev_index: 42
+
+- name: The same lock on the v3 store (the key carries its own lease of 600 seconds)
+  module_defaults:
+    group/pyetcd.etcd.etcd:
+      api_version: v3
+      host: 127.0.0.1:2379
+  block:
+    - name: Take the lock (one txn, compare CREATE == 0, put with the lease)
+      pyetcd.etcd.etcd_cas:
+        key: locks/deploy
+        value: "{{ lock_owner }}"
+        prev_exist: false
+        ttl: 600
+      register: lock
+
+    - name: Keep it alive while this run holds it (compare VALUE, then a lease keep-alive)
+      pyetcd.etcd.etcd_cas:
+        key: locks/deploy
+        prev_value: "{{ lock_owner }}"
+        ttl: 600
+        refresh_ttl: true
+
+    - name: Swap only if nobody wrote the key since the lock was taken (compare MOD == mod_revision)
+      pyetcd.etcd.etcd_cas:
+        key: locks/deploy
+        value: "{{ lock_owner }}-done"
+        prev_index: "{{ lock.node.mod_revision }}"
+
+    - name: Release it (one txn, compare VALUE, delete)
+      pyetcd.etcd.etcd_cas:
+        key: locks/deploy
+        state: absent
+        prev_value: "{{ lock_owner }}-done"
 '''
 
 RETURN = r'''
 key:
-  description: The key, with a leading V(/).
+  description: The key, with a leading V(/) on v2; as given with O(api_version=v3).
   returned: always
   type: str
   sample: /locks/deploy
@@ -221,7 +277,7 @@ swapped:
 mismatch:
   description:
     - Why nothing was written, when a condition did not hold (with O(fail_on_mismatch=false)).
-      Names the conditions and the key's current C(modifiedIndex).
+      Names the conditions and the key's current C(modifiedIndex) (C(mod_revision) with O(api_version=v3)).
   returned: when a condition did not hold
   type: str
   sample: "compare-and-swap of /leader at http://127.0.0.1:2379 not done: condition prev_value='standby' not met
@@ -231,6 +287,10 @@ node:
     - The key after the task; V(null) when it does not exist afterwards.
     - In check mode, the predicted node; indexes and expiration of a write that was not made are V(null).
     - The value is V(<hidden>) when O(sensitive=true).
+    - "With O(api_version=v3) the node also has C(create_revision), C(mod_revision), C(version) (writes since the
+      key was created) and C(lease) (the lease ID, V(0) for none); C(created_index) and C(modified_index) repeat the
+      two revisions and C(ttl) is the seconds the lease has left. A value that is not UTF-8 is V(null), with its bytes
+      in C(value_base64). In check mode C(mod_revision), C(version) and C(lease) of a write not made are V(null)."
   returned: always
   type: dict
   sample:
@@ -255,6 +315,13 @@ prev_node:
     modified_index: 9
     ttl: null
     expiration: null
+revision:
+  description:
+    - The store revision of etcd's last answer, the write's transaction when one was sent (else the read). Read or
+      watch from it for a view that includes this task's write.
+  returned: always, with O(api_version=v3)
+  type: int
+  sample: 16
 '''
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule
@@ -288,7 +355,7 @@ def main() -> None:
         request = CasRequest(key=key, state=params['state'], value=stored_value(raw['value'], 'value'),
                              prev_value=stored_value(raw['prev_value'], 'prev_value'), prev_index=params['prev_index'],
                              prev_exist=params['prev_exist'], ttl=params['ttl'], sensitive=params['sensitive'],
-                             refresh_ttl=params['refresh_ttl'])
+                             refresh_ttl=params['refresh_ttl'], api_version=module.api_version)
         if request.sensitive:
             module.hide_values([request.value, request.prev_value])
         request.validate()  # contradictory options fail before anything is sent

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: etcd_key
-short_description: Set or remove one key in etcd's v2 keys API
+short_description: Set or remove one etcd key (v2 keys API or v3 store)
 version_added: 0.1.0
 description:
   - Makes one etcd key hold a value (optionally with a TTL), or makes sure it does not exist.
@@ -18,6 +18,10 @@ description:
     reads and decides again, up to three times, so the returned RV(prev_node) and diff
     always describe the node that was actually replaced.
   - A directory is never treated as a key; use M(pyetcd.etcd.etcd_dir) for directories.
+  - "With O(api_version=v3): the key is used verbatim (V(config/app) and V(/config/app) are different keys); every
+    write is one transaction guarded by what was read (C(MOD ==) the C(mod_revision) read, or C(CREATE == 0) for a
+    key that was absent); a TTL is a lease (see O(ttl) and O(refresh_ttl)); RV(node) gains the v3 fields and
+    RV(revision) is returned."
 author:
   - pyetcd.etcd contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -40,7 +44,8 @@ attributes:
 options:
   key:
     description:
-      - Path of the key, for example V(/config/app/port). A missing leading V(/) is added.
+      - Path of the key, for example V(/config/app/port). On v2 a missing leading V(/) is added.
+      - With O(api_version=v3) the key is used verbatim; nothing is added or stripped.
     type: str
     required: true
     version_added: 0.1.0
@@ -68,6 +73,9 @@ options:
         expires later than O(ttl) seconds from now, or that never expires, gets the TTL set.
       - Writing a new value resets the TTL to O(ttl).
       - When omitted, the key must be permanent, so an existing TTL is removed.
+      - With O(api_version=v3), a lease of O(ttl) seconds is granted and the key is put with it (setting or
+        shortening a TTL is a put with a new lease; removing it is a put without one). The key's time left is
+        its lease's. When the put is refused because the key changed, the new lease is revoked again.
     type: int
     version_added: 0.1.0
   refresh_ttl:
@@ -84,6 +92,12 @@ options:
         does not check who holds the key. To renew a lock only while you hold it, use
         M(pyetcd.etcd.etcd_cas) with its O(pyetcd.etcd.etcd_cas#module:refresh_ttl) and
         O(pyetcd.etcd.etcd_cas#module:prev_value) options.
+      - "With O(api_version=v3): when the key's lease is its own (it holds no other key) and was granted for O(ttl)
+        seconds, a transaction checks that the key is unchanged (C(MOD ==) the C(mod_revision) read, C(LEASE ==) its
+        lease), then the lease is kept alive (a lease keep-alive: no write, no new revision, watchers are not woken).
+        Otherwise (a lease granted for another TTL, a lease shared with other keys, or no lease) the value is put
+        again with a new lease of O(ttl) seconds, which is a write with a new C(mod_revision); a shared lease is
+        never kept alive, so keys the task did not name are not extended."
       - Requires O(ttl).
     type: bool
     default: false
@@ -98,6 +112,7 @@ options:
     version_added: 0.1.0
 notes:
   - Keys are sent URL-encoded, so spaces, V(?), V(#), V(%), V(&) and unicode are safe in keys and values.
+    With O(api_version=v3), keys and values are sent base64-encoded, so any text is safe.
 seealso:
   - module: pyetcd.etcd.etcd_dir
   - module: pyetcd.etcd.etcd_cas
@@ -147,6 +162,19 @@ EXAMPLES = r'''
     key: /config/app/legacy
     state: absent
 
+- name: Keep a v3 service registration alive (the key holds its own lease of 30 seconds)
+  pyetcd.etcd.etcd_key:
+    api_version: v3
+    key: alive/{{ inventory_hostname }}
+    value: up
+    ttl: 30
+    refresh_ttl: true
+  register: registration
+
+- name: The lease and the revision of the write
+  ansible.builtin.debug:
+    msg: "lease {{ registration.node.lease }} at revision {{ registration.revision }}"
+
 - name: Set the connection once for every pyetcd.etcd module of a play
   module_defaults:
     group/pyetcd.etcd.etcd:
@@ -165,7 +193,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 key:
-  description: The key, with a leading V(/).
+  description: The key, with a leading V(/) on v2; as given with O(api_version=v3).
   returned: always
   type: str
   sample: /config/app/port
@@ -182,6 +210,10 @@ node:
       afterwards.
     - In check mode, the predicted node; indexes and expiration of a write that was not made are V(null).
     - The value is V(<hidden>) when O(sensitive=true).
+    - "With O(api_version=v3) the node also has C(create_revision), C(mod_revision), C(version) (writes since the
+      key was created) and C(lease) (the lease ID, V(0) for none); C(created_index) and C(modified_index) repeat the
+      two revisions and C(ttl) is the seconds the lease has left. A value that is not UTF-8 is V(null), with its bytes
+      in C(value_base64)."
   returned: always
   type: dict
   sample:
@@ -206,6 +238,12 @@ prev_node:
     modified_index: 7
     ttl: null
     expiration: null
+revision:
+  description:
+    - The store revision of etcd's last answer, the write's transaction when one was sent (else the read).
+  returned: always, with O(api_version=v3)
+  type: int
+  sample: 12
 '''
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._ansible.module import ERRORS, EtcdModule

@@ -68,8 +68,8 @@ def workdir(tmp_path_factory, api):
     return path
 
 
-def play(workdir, server, playbook: str, *extra: str) -> subprocess.CompletedProcess:
-    api = workdir.name.split('-')[1]
+def play(workdir, server, playbook: str, *extra: str, api: Optional[str] = None) -> subprocess.CompletedProcess:
+    api = api or workdir.name.split('-')[1]  # the workdir fixture names its directory guide-<api>-N
     env = {name: value for name, value in os.environ.items() if not name.startswith(('ANSIBLE_', 'PYETCD_'))}
     env.update(ANSIBLE_COLLECTIONS_PATH=os.environ['PYETCD_COLLECTIONS_DIR'], ANSIBLE_HOME=str(workdir / 'home'),
                ANSIBLE_NOCOLOR='1', ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
@@ -85,7 +85,7 @@ def recap_changed(output: str) -> int:
 
 
 def test_guide_has_the_three_playbooks_and_an_inventory():
-    assert sorted(guide_files()) == ['configure.yml', 'deploy.yml', 'inventory.yml', 'publish.yml']
+    assert sorted(guide_files()) == ['configure.yml', 'deploy.yml', 'inventory.yml', 'publish.yml', 'secure.yml']
 
 
 def test_worked_example_end_to_end(workdir, server, api):
@@ -176,3 +176,29 @@ def test_a_second_run_for_the_same_host_waits_for_the_lock(workdir, server, api)
             v3_state.etcdctl(server, 'del', key)
         else:
             urllib.request.urlopen(urllib.request.Request(lock_url, method='DELETE'), timeout=5).close()
+
+
+def test_bootstrap_a_secured_cluster(tmp_path):
+    """The guide's secure.yml on a server of its own (auth is cluster-wide): users, roles and
+    auth from nothing; a re-run is all ok; etcdctl as each user sees what the roles allow."""
+    for name, body in guide_files().items():
+        (tmp_path / name).write_text(body, encoding='utf-8')
+    secrets = {'etcd_root_password': 'guide-root-pw-1', 'etcd_web_password': 'guide-web-pw-2',
+               'etcd_deployer_password': 'guide-deployer-pw-3'}
+    (tmp_path / 'secrets.yml').write_text(json.dumps(secrets), encoding='utf-8')
+    with EtcdServer('3.5') as server:
+        v3_state.etcdctl(server, 'put', '/services/web/release', '1.4.2')
+        extra = ('-e', '@secrets.yml')
+        first = play(tmp_path, server, 'secure.yml', *extra, api='v3')
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert not any(secret in first.stdout + first.stderr for secret in secrets.values())
+        again = play(tmp_path, server, 'secure.yml', *extra, api='v3')
+        assert again.returncode == 0 and recap_changed(again.stdout) == 0, again.stdout
+        web = 'web:' + secrets['etcd_web_password']
+        deployer = 'deployer:' + secrets['etcd_deployer_password']
+        read = v3_state.etcdctl(server, 'get', '/services/web/release', '--print-value-only', user=web)
+        assert read.stdout.decode().strip() == '1.4.2'
+        refused = v3_state.etcdctl(server, 'put', '/services/web/release', '9', user=web, check=False)
+        assert refused.returncode != 0 and b'permission denied' in refused.stderr
+        v3_state.etcdctl(server, 'put', '/services/web/release', '1.5.0', user=deployer)
+        assert v3_state.etcdctl(server, 'get', '/x', check=False).returncode != 0, 'auth is not on'

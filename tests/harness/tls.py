@@ -26,9 +26,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 _CURVE = ec.SECP256R1
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'pyetcd.etcd tests'),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _name(common_name: Optional[str]) -> x509.Name:
+    # None: no common name at all (etcd's v3 gateway refuses a client certificate with one
+    # while auth is on).
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'pyetcd.etcd tests')]
+    if common_name is not None:
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
 
 
 def _write(path: str, data: bytes, private: bool = False) -> str:
@@ -60,7 +64,7 @@ def _authority(common_name: str) -> Tuple[x509.Certificate, ec.EllipticCurvePriv
     return cert, key
 
 
-def _leaf(common_name: str, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, server: bool,
+def _leaf(common_name: Optional[str], ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, server: bool,
           hosts: Optional[List[str]] = None) -> Tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(_CURVE())
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -90,13 +94,15 @@ def make_pki(directory: str, hosts: Optional[List[str]] = None) -> Dict[str, str
     """Write a test CA, a server and a client certificate (and an unrelated CA) into ``directory``.
 
     Returns the paths by role: ``ca``, ``server_cert``, ``server_key``, ``client_cert``,
-    ``client_key``, ``other_ca``, ``other_client_cert``, ``other_client_key``.
+    ``client_key``, ``client_nocn_cert``/``client_nocn_key`` (a client certificate without a
+    common name), ``other_ca``, ``other_client_cert``, ``other_client_key``.
     """
     os.makedirs(directory, exist_ok=True)
     hosts = hosts or ['127.0.0.1', '::1', 'localhost']
     ca_cert, ca_key = _authority('pyetcd test CA')
     server_cert, server_key = _leaf('etcd server', ca_cert, ca_key, server=True, hosts=hosts)
     client_cert, client_key = _leaf('etcd client', ca_cert, ca_key, server=False)
+    nocn_cert, nocn_key = _leaf(None, ca_cert, ca_key, server=False)
     other_ca, other_ca_key = _authority('unrelated CA')
     other_client, other_client_key = _leaf('stranger', other_ca, other_ca_key, server=False)
 
@@ -111,6 +117,8 @@ def make_pki(directory: str, hosts: Optional[List[str]] = None) -> Dict[str, str
         'server_key': _write(path('server.key'), _key_pem(server_key), private=True),
         'client_cert': _write(path('client.pem'), client_cert.public_bytes(pem)),
         'client_key': _write(path('client.key'), _key_pem(client_key), private=True),
+        'client_nocn_cert': _write(path('client-nocn.pem'), nocn_cert.public_bytes(pem)),
+        'client_nocn_key': _write(path('client-nocn.key'), _key_pem(nocn_key), private=True),
         'other_ca': _write(path('other-ca.pem'), other_ca.public_bytes(pem)),
         'other_client_cert': _write(path('other-client.pem'), other_client.public_bytes(pem)),
         'other_client_key': _write(path('other-client.key'), _key_pem(other_client_key), private=True),

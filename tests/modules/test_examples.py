@@ -32,6 +32,9 @@ MODULES_DIR = os.path.join(ROOT, 'plugins', 'modules')
 EXAMPLE_VARS = {
     'vault_db_password': 'example-secret',
     'etcd_password': 'example-password',
+    'vault_etcd_root_password': 'example-root-password',
+    'vault_etcd_app_password': 'example-app-password',
+    'vault_etcd_batch_password': 'example-batch-password',
 }
 
 

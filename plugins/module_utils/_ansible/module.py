@@ -109,6 +109,12 @@ class EtcdModule:
         except ValueError as exc:
             self.fail('invalid argument: %s' % exc)
 
+    def require_v3(self, module_name: str) -> None:
+        """Fail in one line unless ``api_version`` is v3 (modules that exist only for the v3 API)."""
+        if not self.v3:
+            self.fail('invalid argument: %s needs api_version=v3 (set api_version: v3; it manages etcd v3 only)'
+                      % module_name)
+
     @property
     def check_mode(self) -> bool:
         return self.module.check_mode

@@ -132,8 +132,8 @@ def check_api_options(version: str, given: Dict[str, Any], v2_only: Iterable[str
     """
     wrong = sorted(name for name in (v2_only if version == V3 else v3_only) if given.get(name) not in (None, False, [], ''))
     if wrong:
-        raise ValueError('%s need%s api_version=%s' % (', '.join(wrong), 's' if len(wrong) == 1 else '',
-                                                     V2 if version == V3 else V3))
+        other = V2 if version == V3 else V3
+        raise ValueError('%s need%s api_version=%s' % (', '.join(wrong), 's' if len(wrong) == 1 else '', other))
 
 
 def client_kwargs(get_option: Callable[[str], Any]) -> Dict[str, Any]:

@@ -20,7 +20,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._state.cas_plan import
     DELETE, MISMATCH, NOTHING, REFRESH, SWAP, CasDecision, CasPlanError, decide, mismatch_message, validate,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import (
-    MAX_ATTEMPTS, ConditionFailed, diff_side, node_data, predicted_node,
+    MAX_ATTEMPTS, ConditionFailed, attr, diff_side, node_data, predicted_node,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.store import Condition, KeyStore
 
@@ -38,6 +38,9 @@ class CasRequest:
     ttl: Optional[int] = None
     sensitive: bool = False
     refresh_ttl: bool = False
+    # The API of the store: the v3 one compares with an empty prev_value, and names the
+    # modification index mod_revision in messages.
+    api_version: str = 'v2'
 
     def condition(self) -> Condition:
         """Every given condition, together (state=absent takes no prev_exist)."""
@@ -46,7 +49,8 @@ class CasRequest:
 
     def validate(self) -> None:
         """Refuse contradictory options (:func:`cas_plan.validate`); raises CasPlanError."""
-        validate(self.state, self.value, self.prev_value, self.prev_index, self.prev_exist, self.ttl, self.refresh_ttl)
+        validate(self.state, self.value, self.prev_value, self.prev_index, self.prev_exist, self.ttl, self.refresh_ttl,
+                 self.api_version)
 
 
 @dataclass
@@ -119,7 +123,7 @@ def ensure_cas(store: KeyStore, request: CasRequest, check_mode: bool = False) -
 
 def _decide(current: Any, request: CasRequest) -> CasDecision:
     return decide(current, request.state, request.value, request.prev_value, request.prev_index,
-                  request.prev_exist, request.ttl, request.refresh_ttl)
+                  request.prev_exist, request.ttl, request.refresh_ttl, request.api_version)
 
 
 def _settled(store: KeyStore, request: CasRequest, decision: CasDecision, current: Any) -> CasOutcome:
@@ -128,17 +132,28 @@ def _settled(store: KeyStore, request: CasRequest, decision: CasDecision, curren
         message = mismatch_message(request.key, store.current_endpoint, request.state, current, decision,
                                    request.prev_value, request.prev_index,
                                    request.prev_exist if request.state == 'present' else None,
-                                   hide_values=request.sensitive, refresh_ttl=request.refresh_ttl)
+                                   hide_values=request.sensitive, refresh_ttl=request.refresh_ttl,
+                                   api_version=request.api_version)
     return CasOutcome(decision, current, current, swapped=False, message=message)
 
 
 def predict(current: Any, request: CasRequest, decision: CasDecision) -> Optional[Dict[str, Any]]:
-    """The node a write would leave (check mode); unknown indexes and expiration are None."""
+    """The node a write would leave (check mode); unknown indexes and expiration are None.
+
+    On v3 the node also has the v3 fields: ``create_revision`` as read (None for a create),
+    the rest only the write would tell (None), except a refresh, which keeps them all.
+    """
     if decision.action == DELETE:
         return None
     # A refresh keeps the value the key holds.
     value = current.value if decision.action == REFRESH else request.value
-    return predicted_node(request.key, value, request.ttl, current)
+    node = predicted_node(request.key, value, request.ttl, current)
+    if request.api_version == 'v3':
+        node.update(create_revision=attr(current, 'create_revision'), mod_revision=None, version=None, lease=None)
+        if decision.action == REFRESH:
+            node.update(modified_index=attr(current, 'mod_revision'), mod_revision=attr(current, 'mod_revision'),
+                        version=attr(current, 'version'), lease=attr(current, 'lease'))
+    return node
 
 
 def cas_result(outcome: CasOutcome, request: CasRequest, diff: bool = False) -> Dict[str, Any]:

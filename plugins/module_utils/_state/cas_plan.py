@@ -61,8 +61,12 @@ class CasDecision:
 
 def validate(state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
              prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
-             ttl: Optional[int] = None, refresh_ttl: bool = False) -> None:
-    """Refuse combinations the server would ignore or misread; raises :class:`CasPlanError`."""
+             ttl: Optional[int] = None, refresh_ttl: bool = False, api_version: str = 'v2') -> None:
+    """Refuse combinations the server would ignore or misread; raises :class:`CasPlanError`.
+
+    ``api_version`` ``'v3'`` accepts an empty ``prev_value``: a v3 txn compares a value with
+    the empty string exactly (and fails for a missing key), the v2 API cannot.
+    """
     if state == 'present' and refresh_ttl:
         if value is not None:
             raise CasPlanError('value cannot be combined with refresh_ttl: a refresh keeps the value the key holds '
@@ -91,7 +95,7 @@ def validate(state: str, value: Optional[str] = None, prev_value: Optional[str] 
                                    'and prev_index)' % name)
     else:
         raise CasPlanError('state must be present or absent, got %r' % (state,))
-    if prev_value == '':
+    if prev_value == '' and api_version != 'v3':
         # The server answers 201 "PrevValue is Required" for an empty prevValue.
         raise CasPlanError('prev_value must not be empty: etcd cannot compare against an empty value')
     if prev_index is not None and prev_index < 1:
@@ -127,12 +131,12 @@ def renewal_due(current: Optional[int], wanted: int) -> bool:
 
 def decide(current: Any, state: str, value: Optional[str] = None, prev_value: Optional[str] = None,
            prev_index: Optional[int] = None, prev_exist: Optional[bool] = None,
-           ttl: Optional[int] = None, refresh_ttl: bool = False) -> CasDecision:
+           ttl: Optional[int] = None, refresh_ttl: bool = False, api_version: str = 'v2') -> CasDecision:
     """The decision for ``current`` (the node read at the key, or ``None`` when missing).
 
     Raises :class:`CasPlanError` for contradictory options and when ``current`` is a directory.
     """
-    validate(state, value, prev_value, prev_index, prev_exist, ttl, refresh_ttl)
+    validate(state, value, prev_value, prev_index, prev_exist, ttl, refresh_ttl, api_version)
     if current is not None and current.dir:
         raise CasPlanError('%s is a directory: compare-and-swap works on keys only'
                            % (attr(current, 'key') or 'the key'), category='is a directory')
@@ -165,11 +169,16 @@ def describe_conditions(prev_value: Optional[str] = None, prev_index: Optional[i
     return ', '.join(parts) if parts else 'no condition'
 
 
-def describe_current(current: Any, hide_values: bool = False) -> str:
-    """What the key holds now, for a mismatch message: its modifiedIndex and (unless hidden) value."""
+# How each API names the number that prev_index compares with.
+INDEX_NAMES = {'v2': 'modifiedIndex', 'v3': 'mod_revision'}
+
+
+def describe_current(current: Any, hide_values: bool = False, index_name: str = INDEX_NAMES['v2']) -> str:
+    """What the key holds now, for a mismatch message: its modification index (``index_name``:
+    ``modifiedIndex`` on v2, ``mod_revision`` on v3) and (unless hidden) value."""
     if current is None:
         return 'the key does not exist'
-    text = 'the key is at modifiedIndex %s' % attr(current, 'modified_index')
+    text = 'the key is at %s %s' % (index_name, attr(current, 'modified_index'))
     if not hide_values:
         text += ' with value %r' % (attr(current, 'value'),)
     return text
@@ -177,8 +186,10 @@ def describe_current(current: Any, hide_values: bool = False) -> str:
 
 def mismatch_message(key: str, endpoint: Optional[str], state: str, current: Any, decision: CasDecision,
                      prev_value: Optional[str] = None, prev_index: Optional[int] = None,
-                     prev_exist: Optional[bool] = None, hide_values: bool = False, refresh_ttl: bool = False) -> str:
-    """One line: operation, key, endpoint, the conditions, which failed, and the current index."""
+                     prev_exist: Optional[bool] = None, hide_values: bool = False, refresh_ttl: bool = False,
+                     api_version: str = 'v2') -> str:
+    """One line: operation, key, endpoint, the conditions, which failed, and the current index
+    (``modifiedIndex`` on v2, ``mod_revision`` with ``api_version`` ``'v3'``)."""
     operation = 'compare-and-swap' if state == 'present' else 'compare-and-delete'
     if refresh_ttl:
         operation = 'conditional TTL refresh'
@@ -186,4 +197,4 @@ def mismatch_message(key: str, endpoint: Optional[str], state: str, current: Any
     failed = ', '.join(decision.failed) or 'a condition'
     return ('%s of %s%s not done: condition %s not met (%s failed): %s'
             % (operation, key, where, describe_conditions(prev_value, prev_index, prev_exist, hide_values),
-               failed, describe_current(current, hide_values)))
+               failed, describe_current(current, hide_values, INDEX_NAMES.get(api_version, INDEX_NAMES['v2']))))

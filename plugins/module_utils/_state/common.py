@@ -94,6 +94,9 @@ def node_data(node: Any, sensitive: bool = False) -> Optional[Dict[str, Any]]:
     data = node.to_dict() if hasattr(node, 'to_dict') else dict(node)
     if sensitive and 'value' in data:
         data['value'] = HIDDEN
+    if sensitive and data.get('value_base64') is not None:
+        # A v3 value that is not UTF-8 comes as base64: the same secret.
+        data['value_base64'] = HIDDEN
     return data
 
 

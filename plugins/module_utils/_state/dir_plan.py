@@ -220,28 +220,30 @@ def content_value(value: Any, where: str) -> str:
                        % (where, type(value).__name__))
 
 
-def _check_name(name: Any, parent: str) -> str:
+def _check_name(name: Any, parent: str, underscore: bool = False) -> str:
     name = str(name) if isinstance(name, (int, float)) and not isinstance(name, bool) else name
     if not isinstance(name, str) or name in ('', '.', '..') or '/' in name:
         raise DirPlanError('content name %r under %s is not a single path segment: nest a dict instead of using '
                            "'/', and do not use empty names, '.' or '..'" % (name, parent))
-    if name.startswith('_'):
+    if name.startswith('_') and not underscore:
         raise DirPlanError('content name %s under %s starts with "_": etcd hides such nodes from directory '
                            'listings, so etcd_dir cannot manage them; use etcd_key' % (name, parent))
     return name
 
 
-def flatten_content(content: Mapping[str, Any], path: str) -> Dict[str, Optional[str]]:
+def flatten_content(content: Mapping[str, Any], path: str, underscore: bool = False) -> Dict[str, Optional[str]]:
     """Map relative path -> string value (keys) or ``None`` (directories) for ``content``.
 
     Every directory appears, including the parents of keys, so the result lists every node
     the content declares. Raises :class:`DirPlanError` for values and names that are refused.
+    ``underscore`` accepts names starting with ``_``: the v3 store hides nothing, so only the
+    v2 planner refuses them.
     """
     flat: Dict[str, Optional[str]] = {}
 
     def walk(mapping: Mapping[str, Any], prefix: str) -> None:
         for raw_name, value in mapping.items():
-            name = _check_name(raw_name, _join(path, prefix) if prefix else path)
+            name = _check_name(raw_name, _join(path, prefix) if prefix else path, underscore)
             rel = prefix + '/' + name if prefix else name
             if isinstance(value, Mapping):
                 flat[rel] = None

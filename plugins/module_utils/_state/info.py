@@ -5,15 +5,45 @@
 """Read-only facts about an etcd cluster and, optionally, one key or directory (etcd_info).
 
 The sections are cluster calls of the v2 client (``/version``, ``/health``, ``/v2/members``,
-``/v2/stats/*``), so this works on a client, not on a key store.
+``/v2/stats/*``), so this works on a client, not on a key store. The v3 sections are in
+``info_v3.py``; :func:`sections_for` picks and checks the sections of either API.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional, Tuple
 
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.info_v3 import SECTIONS_V3
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
 
+# The v2 sections (read by default on v2).
 SECTIONS = ('version', 'health', 'leader', 'members', 'stats')
+# Every section of either API: the choices of etcd_info's gather option.
+ALL_SECTIONS = SECTIONS + tuple(name for name in SECTIONS_V3 if name not in SECTIONS)
+# What the other API has instead, for the refusal.
+_INSTEAD = {'stats': 'on v3, status gives each member\'s raft and database figures',
+            'status': 'on v2, stats gives the raft statistics of the answering member',
+            'alarms': 'the v2 API has no alarms'}
+
+
+def sections_for(api: str, requested: Optional[Iterable[str]]) -> Tuple[str, ...]:
+    """The sections to read on ``api`` (``'v2'`` or ``'v3'``): all of that API's when
+    ``requested`` is None, else ``requested`` in the order given.
+
+    Raises ValueError naming a section of the other API ("gather=stats needs api_version=v2")
+    or an unknown one.
+    """
+    own = SECTIONS_V3 if api == 'v3' else SECTIONS
+    if requested is None:
+        return own
+    chosen = tuple(requested)
+    for section in chosen:
+        if section in own:
+            continue
+        if section in ALL_SECTIONS:
+            other = 'v2' if api == 'v3' else 'v3'
+            raise ValueError('gather=%s needs api_version=%s (%s)' % (section, other, _INSTEAD[section]))
+        raise ValueError('unknown section %r (known on %s: %s)' % (section, api, ', '.join(own)))
+    return chosen
 
 
 def _version(client: Any) -> Dict[str, Any]:

@@ -28,7 +28,14 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import (
     prefix_range_end,
     to_int,
 )
-from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import ClientException, EtcdV3NotAvailable
+from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
+    ClientException,
+    EtcdAuthFailed,
+    EtcdAuthNotEnabled,
+    EtcdException,
+    EtcdUnauthenticated,
+    EtcdV3NotAvailable,
+)
 
 PERMISSION_TYPES = ('READ', 'WRITE', 'READWRITE')
 
@@ -88,7 +95,7 @@ def permission_dict(data: Any) -> Dict[str, Any]:
 
 
 class AuthAdminMixin:
-    """``auth_enable``, ``auth_disable``, ``auth_status``, ``user_add``, ``user_get``,
+    """``auth_enable``, ``auth_disable``, ``auth_status``, ``auth_enabled``, ``check_password``, ``user_add``, ``user_get``,
     ``user_list``, ``user_delete``, ``user_change_password``, ``user_grant_role``,
     ``user_revoke_role``, ``role_add``, ``role_get``, ``role_list``, ``role_delete``,
     ``role_grant_permission``, ``role_revoke_permission``."""
@@ -124,6 +131,47 @@ class AuthAdminMixin:
                                      endpoint=exc.endpoint, key='auth status') from None
         return {'enabled': bool(data.get('enabled', False)),
                 'auth_revision': to_int(data.get('authRevision'), 'authRevision')}
+
+    def auth_enabled(self) -> bool:
+        """Whether auth is on: :meth:`auth_status` where the member has it (3.5 and later), else
+        (3.4) what ``/auth/authenticate`` says: "authentication is not enabled" means off.
+
+        :raises Etcd3Exception: the member could not tell (unreachable, refused).
+        """
+        try:
+            return self.auth_status()['enabled']
+        except EtcdV3NotAvailable:
+            pass
+        except EtcdUnauthenticated:
+            return True  # a token is needed to ask: it is on
+        try:
+            self.call('/auth/authenticate', {'name': self.username or 'pyetcd-probe', 'password': self._password or ''},
+                      write=False, subject='auth status (3.4)')
+        except EtcdAuthNotEnabled:
+            return False
+        except (EtcdAuthFailed, EtcdUnauthenticated):
+            return True
+        return True
+
+    def check_password(self, name: str, password: str) -> bool:
+        """Whether ``password`` is user ``name``'s: one ``/auth/authenticate`` with them (the
+        token it gets is dropped; the client's own token is not touched). False for a wrong
+        password, an unknown user or a user without password.
+
+        :raises EtcdAuthNotEnabled: auth is off, so etcd checks no password.
+        """
+        _name(name, 'name')
+        body = {'name': name, 'password': _password(password)}
+        try:
+            self._post('/auth/authenticate', body, write=False, subject='authenticate user %s' % name)
+        except EtcdAuthFailed:
+            return False
+        except EtcdException as exc:
+            # A user made with no_password answers code 2 "password was given for no password user".
+            if 'no password user' in str(exc):
+                return False
+            raise
+        return True
 
     # -- users --------------------------------------------------------------------------------
 

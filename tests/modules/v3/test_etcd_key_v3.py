@@ -146,8 +146,8 @@ def test_concurrent_change_is_never_overwritten(etcd_server, key):
     class Racing(V3Store):
         raced = False
 
-        def read(self, name):
-            node = super().read(name)
+        def read(self, key):  # pylint: disable=redefined-outer-name
+            node = super().read(key)
             if not Racing.raced:
                 Racing.raced = True
                 etcdctl(etcd_server, 'put', key, 'target')  # what the task wants, written meanwhile
