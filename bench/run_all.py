@@ -49,6 +49,9 @@ TARGETS = {
     ('v3', 'sequential puts vs python-etcd3'): 1.0,
     ('v3', 'sequential gets vs python-etcd3'): 1.0,
     ('v3', 'bulk 1000 keys vs python-etcd3 put loop'): 10.0,
+    # migrate_bench.py: the naive loop's time per 1,000 keys / etcd_migrate's (issue 13).
+    ('migrate', 'python-etcd + python-etcd3 loop / etcd_migrate in process'): 20.0,
+    ('migrate', 'etcdctl get/put loop / etcd_migrate in process'): 20.0,
 }
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
@@ -58,6 +61,7 @@ SCRIPTS = [
     ('modules', 'modules_bench.py', ['--keys', '200']),
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
     ('v3', 'v3_bench.py', ['--ops', '300', '--rounds', '3']),
+    ('migrate', 'migrate_bench.py', ['--keys', '1000', '--rounds', '1', '--etcdctl-keys', '50']),
 ]
 
 
