@@ -86,6 +86,7 @@ DATA = {
 }
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize('version', ['3.5', '3.4'])
 def test_upgrade_playbook_moves_everything_and_reruns_clean(version, tmp_path):
     cluster = cluster_of(version)
@@ -118,6 +119,7 @@ def test_upgrade_playbook_moves_everything_and_reruns_clean(version, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.cluster
 def test_member_killed_during_a_10000_key_move_then_rerun_completes(tmp_path):
     cluster = cluster_of('3.5')
     try:
