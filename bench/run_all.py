@@ -53,6 +53,9 @@ TARGETS = {
     ('v3modules', 'community.general.etcd3 loop / etcd_dir v3, first run'): 200.0,
     ('v3modules', 'community.general.etcd3 loop / etcd_dir v3, re-run'): 200.0,
     ('v3modules', 'community.general.etcd3 lookup / our v3 lookup, keys in one call'): 10.0,
+    # migrate_bench.py: the naive loop's time per 1,000 keys / etcd_migrate's (issue 13).
+    ('migrate', 'python-etcd + python-etcd3 loop / etcd_migrate in process'): 20.0,
+    ('migrate', 'etcdctl get/put loop / etcd_migrate in process'): 20.0,
 }
 # (name, script, extra arguments for --quick)
 SCRIPTS = [
@@ -63,6 +66,7 @@ SCRIPTS = [
     ('scale', 'scale_bench.py', ['--sizes', '100,1000']),
     ('v3', 'v3_bench.py', ['--ops', '300', '--rounds', '3']),
     ('v3modules', 'v3_modules_bench.py', ['--keys', '100', '--prefix-keys', '1000', '--rounds', '2']),
+    ('migrate', 'migrate_bench.py', ['--keys', '1000', '--rounds', '1', '--etcdctl-keys', '50']),
 ]
 
 

@@ -16,7 +16,9 @@ changelog="$venv/bin/antsibull-changelog"
 cd "$root"
 "$changelog" lint
 
-if grep -q '^releases: *{} *$' changelogs/changelog.yaml; then
+if compgen -G 'changelogs/fragments/*.yml' >/dev/null; then
+    # Fragments not yet released: CHANGELOG.rst previews them as the release galaxy.yml names,
+    # made in a copy so that the fragments and changelog.yaml here stay as they are.
     work=$(mktemp -d "${TMPDIR:-/tmp}/pyetcd-changelog.XXXXXX")
     trap 'rm -rf "$work"' EXIT
     copy="$work/ansible_collections/pyetcd/etcd"

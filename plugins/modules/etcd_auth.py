@@ -104,8 +104,7 @@ def main() -> None:
             result = ensure_auth(client, module.params['state'], check_mode=module.check_mode)
     except ERRORS as exc:
         module.fail_from(exc)
-    diff = result.pop('diff')
-    module.exit(**(dict(result, diff=diff) if module.diff else result))
+    module.exit_with_diff(result)
 
 
 if __name__ == '__main__':

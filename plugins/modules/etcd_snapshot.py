@@ -51,7 +51,7 @@ options:
     version_added: 0.2.0
   mode:
     description:
-      - Permissions of the snapshot file, as for M(ansible.builtin.file) (for example V('0600') or V(u=rw,g=r)).
+      - Permissions of the snapshot file, in the forms the C(mode) of Ansible's file module takes (for example V('0600') or V(u=rw,g=r)).
         A snapshot holds every key and value of the store, secrets included; the default keeps it to its owner.
       - Applied to a new snapshot before it is renamed into place, and to a kept O(dest) (a change).
     type: raw

@@ -44,6 +44,14 @@ def _server(version: str) -> EtcdServer:
     return server
 
 
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+    """Mark every test that starts a multi-member cluster ``cluster`` (the compatibility matrix
+    runs them once, in the main job, not again per ansible-core version)."""
+    for item in items:
+        if 'etcd_cluster' in getattr(item, 'fixturenames', ()):
+            item.add_marker(pytest.mark.cluster)
+
+
 def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
     for server in _servers.values():
         server.destroy()

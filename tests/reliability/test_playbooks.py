@@ -6,6 +6,8 @@ modules (etcd_key, etcd_dir, etcd_cas, etcd_info) and the lookup against real et
 * All members down: the first task fails with one line naming every member; after the
   members are restarted a re-run converges, and one more run changes nothing.
 * A frozen member listed first: every task moves on after its timeout and the play converges.
+  These three run the same play on the v2 store and on the v3 store (api_version), checked
+  through the v2 API or etcdctl.
 * Two ansible-playbook runs racing for one lock key with etcd_cas: exactly one wins.
 * Bad input to the modules: each task fails with one line naming the problem, no traceback,
   and nothing is written.
@@ -23,6 +25,7 @@ import uuid
 import pytest
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd import Client, EtcdKeyNotFound
+from tests.harness import v3_state
 from tests.reliability.conftest import failed_messages, run_playbook
 
 CONVERGE = '''
@@ -32,6 +35,7 @@ CONVERGE = '''
     group/pyetcd.etcd.etcd:
       host: {hosts}
       timeout: {timeout}
+      api_version: {api}
   tasks:
     - name: a key
       pyetcd.etcd.etcd_key:
@@ -53,20 +57,19 @@ CONVERGE = '''
     - name: cluster facts
       pyetcd.etcd.etcd_info:
         gather: [health]
-        key: {prefix}/app
-        recursive: true
+        key: {prefix}/app/port
       register: info
     - name: read back through the lookup
       ansible.builtin.assert:
         that:
-          - lookup('pyetcd.etcd.etcd', '{prefix}/config/mode', host={hosts}, timeout={timeout}) == 'active'
-          - lookup('pyetcd.etcd.etcd', '{prefix}/app/port', host={hosts}, timeout={timeout}) == '8080'
+          - lookup('pyetcd.etcd.etcd', '{prefix}/config/mode', host={hosts}, timeout={timeout}, api_version='{api}') == 'active'
+          - lookup('pyetcd.etcd.etcd', '{prefix}/app/port', host={hosts}, timeout={timeout}, api_version='{api}') == '8080'
           - info.exists
 '''
 
 
-def _converge_play(hosts, prefix: str, timeout: float = 2, ignore_errors: bool = False) -> str:
-    play = CONVERGE.format(hosts=json.dumps(hosts), prefix=prefix, timeout=timeout)
+def _converge_play(hosts, prefix: str, timeout: float = 2, ignore_errors: bool = False, api: str = 'v2') -> str:
+    play = CONVERGE.format(hosts=json.dumps(hosts), prefix=prefix, timeout=timeout, api=api)
     if ignore_errors:
         # Every task runs (and fails) on its own: each module and the lookup meet the fault.
         play = '\n'.join(line + ('\n      ignore_errors: true' if line.startswith('    - name: ') else '')
@@ -82,15 +85,22 @@ def _recap(stdout: str) -> dict:
     raise AssertionError('no PLAY RECAP in:\n' + stdout[-2000:])
 
 
-def _check_tree(client: Client, prefix: str) -> None:
-    assert client.read(prefix + '/config/mode', quorum=True).node.value == 'active'
-    assert client.read(prefix + '/app/port', quorum=True).node.value == '8080'
-    assert client.read(prefix + '/app/flags/debug', quorum=True).node.value == 'false'
-    assert client.read(prefix + '/lock', quorum=True).node.value == 'me'
+
+def _check_tree(urls, prefix: str, api: str = 'v2') -> None:
+    """What the play wrote, read without the modules: the v2 API, or etcdctl for v3."""
+    wanted = {'/config/mode': 'active', '/app/port': '8080', '/app/flags/debug': 'false', '/lock': 'me'}
+    if api == 'v3':
+        found = v3_state.values(urls[-1], prefix + '/')
+        assert found == {prefix + key: value for key, value in wanted.items()}, found
+        return
+    client = Client(host=urls, timeout=5)
+    for key, value in wanted.items():
+        assert client.read(prefix + key, quorum=True).node.value == value
 
 
 @pytest.mark.slow
-def test_playbook_survives_a_killed_leader_and_reruns_clean(etcd_cluster, playbook_dir, figures):
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+def test_playbook_survives_a_killed_leader_and_reruns_clean(etcd_cluster, playbook_dir, figures, api):
     prefix = '/play-%s' % uuid.uuid4().hex[:8]
     leader = etcd_cluster.leader()
     # The dead leader is listed first, so every task meets it.
@@ -99,22 +109,23 @@ def test_playbook_survives_a_killed_leader_and_reruns_clean(etcd_cluster, playbo
     # The survivors elect a new leader (the client-level test covers writes during the
     # election itself); the play then meets the dead member first on every task.
     etcd_cluster.leader()
-    proc = run_playbook(_converge_play(urls, prefix), playbook_dir)
+    proc = run_playbook(_converge_play(urls, prefix, api=api), playbook_dir)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert _recap(proc.stdout)['changed'] == 3
-    again = run_playbook(_converge_play(urls, prefix), playbook_dir)
+    again = run_playbook(_converge_play(urls, prefix, api=api), playbook_dir)
     assert again.returncode == 0 and _recap(again.stdout)['changed'] == 0, again.stdout[-3000:]
-    _check_tree(Client(host=urls[1:], timeout=5), prefix)
-    figures.add('faults: playbook runs through a dead leader', 2)
+    _check_tree(urls[1:], prefix, api)
+    figures.add('faults: playbook runs through a dead leader (%s)' % api, 2)
 
 
 @pytest.mark.slow
-def test_playbook_with_all_members_down_fails_clearly_then_converges(etcd_cluster, playbook_dir, figures):
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+def test_playbook_with_all_members_down_fails_clearly_then_converges(etcd_cluster, playbook_dir, figures, api):
     prefix = '/play-%s' % uuid.uuid4().hex[:8]
     urls = etcd_cluster.urls
     for member in etcd_cluster.members:
         member.kill()
-    proc = run_playbook(_converge_play(urls, prefix), playbook_dir)
+    proc = run_playbook(_converge_play(urls, prefix, api=api), playbook_dir)
     assert proc.returncode == 2
     messages = failed_messages(proc.stdout)
     assert len(messages) == 1, messages      # the play stops at the first failed task
@@ -124,7 +135,7 @@ def test_playbook_with_all_members_down_fails_clearly_then_converges(etcd_cluste
     assert 'Traceback' not in proc.stdout + proc.stderr
 
     # Every module and the lookup, each on its own: one line each, naming every member.
-    proc = run_playbook(_converge_play(urls, prefix, ignore_errors=True), playbook_dir)
+    proc = run_playbook(_converge_play(urls, prefix, ignore_errors=True, api=api), playbook_dir)
     messages = failed_messages(proc.stdout)
     assert len(messages) == 5, messages
     for message in messages:
@@ -135,31 +146,32 @@ def test_playbook_with_all_members_down_fails_clearly_then_converges(etcd_cluste
         member.start(wait=False)
     for member in etcd_cluster.members:
         member.wait_healthy(60)
-    proc = run_playbook(_converge_play(urls, prefix), playbook_dir)
+    proc = run_playbook(_converge_play(urls, prefix, api=api), playbook_dir)
     assert proc.returncode == 0 and _recap(proc.stdout)['changed'] == 3, proc.stdout[-3000:]
-    again = run_playbook(_converge_play(urls, prefix), playbook_dir)
+    again = run_playbook(_converge_play(urls, prefix, api=api), playbook_dir)
     assert again.returncode == 0 and _recap(again.stdout)['changed'] == 0, again.stdout[-3000:]
-    _check_tree(Client(host=urls, timeout=5), prefix)
-    figures.add('faults: playbook all-members-down then recovery', 1)
-    figures.add('faults: playbook runs checked', 4)
+    _check_tree(urls, prefix, api)
+    figures.add('faults: playbook all-members-down then recovery (%s)' % api, 1)
+    figures.add('faults: playbook runs checked (%s)' % api, 4)
 
 
 @pytest.mark.slow
-def test_playbook_with_a_frozen_first_member_converges(etcd_cluster, playbook_dir, figures):
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+def test_playbook_with_a_frozen_first_member_converges(etcd_cluster, playbook_dir, figures, api):
     prefix = '/play-%s' % uuid.uuid4().hex[:8]
     frozen = etcd_cluster.followers()[0]
     urls = [frozen.url] + [m.url for m in etcd_cluster.members if m is not frozen]
     frozen.freeze()
     try:
-        proc = run_playbook(_converge_play(urls, prefix, timeout=1), playbook_dir)
+        proc = run_playbook(_converge_play(urls, prefix, timeout=1, api=api), playbook_dir)
     finally:
         frozen.thaw()
     # Reads move on after 1 s; a write that met the frozen member first would be "outcome
     # unknown", but the modules read first (and the read already moved to a live member).
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert _recap(proc.stdout)['changed'] == 3
-    _check_tree(Client(host=urls[1:], timeout=5), prefix)
-    figures.add('faults: playbook runs through a frozen member', 1)
+    _check_tree(urls[1:], prefix, api)
+    figures.add('faults: playbook runs through a frozen member (%s)' % api, 1)
 
 
 LOCK_PLAY = '''

@@ -184,3 +184,10 @@ class EtcdModule:
 
     def exit(self, **result: Any) -> None:
         self.module.exit_json(**dict(self._extra, **result))
+
+    def exit_with_diff(self, result: Dict[str, Any]) -> None:
+        """Exit with ``result``, whose ``diff`` is returned only when the task runs with ``--diff``."""
+        diff = result.pop('diff', None)
+        if self.diff and diff is not None:
+            result['diff'] = diff
+        self.exit(**result)

@@ -237,3 +237,31 @@ def test_tls_client_certificate_and_auth_together(etcd_server, tmp_path):
         refused = run_module('etcd_key', dict(with_cn, key='tls/key', value='w'))
         assert refused['failed'] and 'CommonName' in refused['msg'] and ROOT_PW not in refused['msg'], refused
         assert run_module('etcd_auth', dict(base, state='disabled'))['changed']
+
+
+def test_a_prefix_limited_user_runs_every_module_inside_its_prefix_only(own_server):
+    """RBAC from the modules, then the v3 modules and the lookup as a user whose role allows
+    readwrite on app/ only: inside it they work (checked with etcdctl), outside they are refused
+    in one line that never shows the password."""
+    server = own_server
+    user_pw = 'app-Secret-55x'
+    root = as_root(server)
+    assert run_module('etcd_user', dict(root, name='root', user_password=ROOT_PW, roles=['root']))['changed']
+    run_module('etcd_role', dict(root, name='app-rw', permissions=[{'prefix': 'app/', 'type': 'readwrite'}]))
+    run_module('etcd_user', dict(root, name='app', user_password=user_pw, roles=['app-rw']))
+    assert run_module('etcd_auth', dict(root, state='enabled'))['changed']
+    app = v3(server, username='app', password=user_pw)
+    tree = run_module('etcd_dir', dict(app, path='app/cfg', content={'port': 8080, 'db': {'host': 'h1'}}))
+    assert tree['changed'], tree
+    assert run_module('etcd_dir', dict(app, path='app/cfg', content={'port': 8080, 'db': {'host': 'h1'}}))['changed'] is False
+    assert run_module('etcd_key', dict(app, key='app/flag', value='on'))['changed']
+    assert run_module('etcd_cas', dict(app, key='app/lock', value='me', prev_exist=False, ttl=60))['changed']
+    got = etcdctl(server, 'get', 'app/', '--prefix', '--keys-only', user='app:' + user_pw).stdout.decode().split()
+    assert sorted(got) == ['app/cfg/db/host', 'app/cfg/port', 'app/flag', 'app/lock']
+    for module, extra in (('etcd_dir', {'path': 'other/cfg', 'content': {'a': 1}}),
+                          ('etcd_key', {'key': 'other/flag', 'value': 'x'})):
+        refused = run_module(module, dict(app, **extra))
+        assert refused['failed'] and 'permission denied' in refused['msg'], refused
+        assert '\n' not in refused['msg'] and user_pw not in repr(refused)
+    assert etcdctl(server, 'get', 'other/', '--prefix', '--keys-only', user='root:' + ROOT_PW).stdout.strip() == b''
+    assert run_module('etcd_auth', dict(root, state='disabled'))['changed']
