@@ -257,8 +257,9 @@ EXAMPLES = r'''
     path: config/legacy
     state: absent
 
-- name: Remove a directory and everything below it, hidden nodes too
+- name: Remove a v2 directory and everything below it, hidden nodes too (recursive is v2 only)
   pyetcd.etcd.etcd_dir:
+    api_version: v2
     path: /config/legacy
     state: absent
     recursive: true

@@ -123,8 +123,9 @@ EXAMPLES = r'''
       - etcd.members | length >= 1
     fail_msg: "etcd at {{ etcd.endpoint }} is not healthy"
 
-- name: Read a directory tree and nothing else
+- name: Read a v2 directory tree and nothing else (recursive is v2 only; on v3 see prefix)
   pyetcd.etcd.etcd_info:
+    api_version: v2
     gather: []
     key: /config/app
     recursive: true

@@ -10,7 +10,9 @@
 """
 from __future__ import annotations
 
+import json
 import os
+import urllib.request
 import uuid
 
 import pytest
@@ -50,6 +52,31 @@ def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argu
     for item in items:
         if 'etcd_cluster' in getattr(item, 'fixturenames', ()):
             item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture(autouse=True)
+def _no_leases_left_behind():
+    """After each test, revoke every v3 lease on the shared servers (which deletes the keys on them).
+
+    A lease a test leaves behind would expire during a later test and delete its keys then,
+    moving the store revision under a test that checks that nothing was written.
+    """
+    yield
+    for server in list(_servers.values()):
+        if not server.alive():
+            continue
+        try:
+            listed = _post(server.url + '/v3/lease/leases', {}).get('leases') or []
+            for lease in listed:
+                _post(server.url + '/v3/lease/revoke', {'ID': lease['ID']})
+        except (OSError, ValueError, KeyError):
+            pass  # a server a test broke on purpose; the next test gets a new one
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback test server
+        return json.loads(answer.read() or b'{}')
 
 
 def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
