@@ -164,8 +164,8 @@ def main(argv=None) -> int:
     parser.add_argument('--json', help='write the results here (read by run_all.py)')
     args = parser.parse_args(argv)
     url, host, port = benchlib.etcd_endpoint()
-    print('migration benchmark against etcd %s at %s, %d keys; %s' % (benchlib.etcd_version(url), url, args.keys,
-                                                                       benchlib.machine()))
+    print('migration benchmark against etcd %s at %s, %d keys; %s'
+          % (benchlib.etcd_version(url), url, args.keys, benchlib.machine()))
     if python_etcd is None or python_etcd3 is None:
         print('note: python-etcd or python-etcd3 is not importable (use bench/.venv): the naive row is missing')
     base = '/bench-migrate-%s' % uuid.uuid4().hex[:8]

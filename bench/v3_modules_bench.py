@@ -491,12 +491,13 @@ def main(argv=None) -> int:  # pylint: disable=too-many-locals,too-many-branches
     label = {name: name.replace('N keys', '%d keys' % args.keys).replace('P keys', '%d keys' % args.prefix_keys)
              for name in ORDER}
     rows = []
-    print('\n%-66s %9s %9s %7s  %s' % ('task (median of its rounds; round 1 imports the plugins)', 'median s', 'round 1',
-                                        'rounds', 'requests per task counted by etcd'))
+    print('\n%-66s %9s %9s %7s  %s'
+          % ('task (median of its rounds; round 1 imports the plugins)', 'median s', 'round 1', 'rounds',
+             'requests per task counted by etcd'))
     for name in ORDER:
         if name in missing:
-            print('%-66s %9s %9s %7s  %s' % (label[name], '-', '-', '-', 'not yet measured (our v3 %s is not here yet)'
-                                                 % NEEDS[name]))
+            missing_note = 'not yet measured (our v3 %s is not here yet)' % NEEDS[name]
+            print('%-66s %9s %9s %7s  %s' % (label[name], '-', '-', '-', missing_note))
             rows.append({'name': label[name], 'seconds': 'not yet measured'})
             continue
         if not samples.get(name):

@@ -85,7 +85,6 @@ def _recap(stdout: str) -> dict:
     raise AssertionError('no PLAY RECAP in:\n' + stdout[-2000:])
 
 
-
 def _check_tree(urls, prefix: str, api: str = 'v2') -> None:
     """What the play wrote, read without the modules: the v2 API, or etcdctl for v3."""
     wanted = {'/config/mode': 'active', '/app/port': '8080', '/app/flags/debug': 'false', '/lock': 'me'}

@@ -43,7 +43,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import (
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir_plan import DELETE, RMDIR, Operation
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.migrate_plan import (
     CREATE,
-    OVERWRITE,
     MigrationPlan,
     SourceKey,
     Step,
@@ -55,7 +54,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._state.migrate_plan im
     lease_groups,
     plan_migration,
     plan_step,
-    read_size,
     tree_contents,
     write_size,
 )
@@ -487,7 +485,6 @@ def read_leftovers(v2: Any, request: MigrationRequest, outcome: MigrationOutcome
         dirs = set()
     outcome.left_in_v2 = sorted(left)
     outcome.left_dirs = sorted(dirs)
-
 
 
 # -- the module's result ----------------------------------------------------------------------

@@ -149,8 +149,8 @@ def test_ttl_becomes_a_lease_with_the_time_left(etcd_server, key_prefix):
     assert sorted(lease['keys']) == [key_prefix + '/ttl/a', key_prefix + '/ttl/b']
     long = lease_ttl(etcd_server, stored[key_prefix + '/ttl/long']['lease'])
     assert 595 <= long['granted_ttl'] <= 598, long
-    assert sorted((item['v2_ttl'], item['keys']) for item in result['leases']) == sorted([(long['granted_ttl'], 1),
-                                                                                        (lease['granted_ttl'], 2)])
+    wanted = sorted([(long['granted_ttl'], 1), (lease['granted_ttl'], 2)])
+    assert sorted((item['v2_ttl'], item['keys']) for item in result['leases']) == wanted
     again = run_module('etcd_migrate', args(etcd_server, key_prefix))
     assert again['changed'] is False and again['leases'] == [], again
 

@@ -156,7 +156,7 @@ def test_member_killed_during_a_10000_key_move_then_rerun_completes(tmp_path):
             assert values(member, '/bulk/') == items, 'lost keys on %s' % member.url
         empty, root = v2_tree_is_empty(cluster)
         assert empty, root
-        print('killed %s with %d of %d keys copied; first run rc %d' % (victim.url, copied_at_kill, len(items),
-                                                                       running.returncode))
+        print('killed %s with %d of %d keys copied; first run rc %d'
+              % (victim.url, copied_at_kill, len(items), running.returncode))
     finally:
         cluster.destroy()
