@@ -27,6 +27,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HARNESS = os.path.join(ROOT, 'tests', 'harness')
 
 
+# Every write counter of etcd's /v2/stats/store: their sum moves by one per v2 write, applied or
+# refused.
+V2_WRITE_COUNTERS = ('setsSuccess', 'setsFail', 'createSuccess', 'createFail', 'updateSuccess', 'updateFail',
+                     'compareAndSwapSuccess', 'compareAndSwapFail', 'deleteSuccess', 'deleteFail',
+                     'compareAndDeleteSuccess', 'compareAndDeleteFail')
+
+
+def v2_writes(before: Dict[str, int], after: Dict[str, int]) -> int:
+    """The v2 writes between two reads of /v2/stats/store."""
+    return sum(after[name] - before[name] for name in V2_WRITE_COUNTERS)
+
+
 def collections_dir() -> str:
     """The per-checkout collection link of tests/harness/collections_link.py, put first on sys.path."""
     if HARNESS not in sys.path:

@@ -35,9 +35,6 @@ import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JSON = os.path.join(HERE, 'results', 'modules.json')
-WRITE_COUNTERS = ('setsSuccess', 'setsFail', 'createSuccess', 'createFail', 'updateSuccess', 'updateFail',
-                  'compareAndSwapSuccess', 'compareAndSwapFail', 'deleteSuccess', 'deleteFail',
-                  'compareAndDeleteSuccess', 'compareAndDeleteFail')
 DIR_FIRST = 'etcd_dir first run'
 DIR_RERUN = 'etcd_dir re-run'
 DIR_SERIAL = 'etcd_dir first run, concurrency 1'
@@ -141,7 +138,7 @@ def run_playbook(keys: int, etcd_host: str, url: str, base: str) -> Dict[str, di
         results[line['task']] = {
             'seconds': line['seconds'], 'changed': line['changed'],
             'reads': after['getsSuccess'] - before['getsSuccess'],
-            'writes': sum(after[name] - before[name] for name in WRITE_COUNTERS),
+            'writes': benchlib.v2_writes(before, after),
         }
     for name in ('dir', 'serial', 'loop'):
         if read_back(url, '%s/%s' % (base, name)) != content:

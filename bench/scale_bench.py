@@ -32,9 +32,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WRITE_COUNTERS = ('setsSuccess', 'setsFail', 'createSuccess', 'createFail', 'updateSuccess', 'updateFail',
-                  'compareAndSwapSuccess', 'compareAndSwapFail', 'deleteSuccess', 'deleteFail',
-                  'compareAndDeleteSuccess', 'compareAndDeleteFail')
 TASKS = ('etcd_dir first run', 'etcd_dir re-run', 'lookup directory', 'lookup keys')
 
 PLAYBOOK = '''
@@ -159,7 +156,7 @@ def run_playbook(keys: int, etcd_host: str, url: str, tag: str, proxy: 'Counting
         before, after = line['stats_before'], line['stats_after']
         row = {'seconds': line['seconds'], 'changed': line['changed'],
                'reads': after['getsSuccess'] - before['getsSuccess'],
-               'writes': sum(after[name] - before[name] for name in WRITE_COUNTERS)}
+               'writes': benchlib.v2_writes(before, after)}
         if proxy:
             row['connections'] = sum(1 for stamp in proxy.stamps if line['start'] <= stamp <= line['end'])
         results[line['task']] = row

@@ -63,9 +63,6 @@ benchlib.collections_dir()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_JSON = os.path.join(HERE, 'results', 'v3modules.json')
-V2_WRITES = ('setsSuccess', 'setsFail', 'createSuccess', 'createFail', 'updateSuccess', 'updateFail',
-             'compareAndSwapSuccess', 'compareAndSwapFail', 'deleteSuccess', 'deleteFail',
-             'compareAndDeleteSuccess', 'compareAndDeleteFail')
 
 # Contenders (task names without the round prefix).
 DIR3_FIRST = 'etcd_dir v3 first run'
@@ -340,7 +337,7 @@ def counts(line: dict) -> Dict[str, int]:
     # getsSuccess only: etcd counts a failed get for every create of a new key (its existence
     # check), so getsFail would count writes again.
     reads = stats_after['getsSuccess'] - stats_before['getsSuccess']
-    writes = sum(stats_after[name] - stats_before[name] for name in V2_WRITES)
+    writes = benchlib.v2_writes(stats_before, stats_after)
     if reads:
         result['v2 reads'] = reads
     if writes:
