@@ -11,12 +11,18 @@ read-and-write attempts, and the plain data the modules return for a node (``nod
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
 
 # How a value marked sensitive is shown in results, diffs and the invocation.
 HIDDEN = '<hidden>'
+
+# Bytes of one v3 transaction's keys and values: etcd refuses requests over --max-request-bytes
+# (1.5 MiB by default); this much plus the JSON around it stays well below that.
+MAX_TXN_BYTES = 1024 * 1024
+
+T = TypeVar('T')
 
 # Each extra attempt means another writer changed the key between our read and our write;
 # a few are enough to win against occasional writers without spinning on a hot key.
@@ -117,3 +123,22 @@ def diff_side(node: Any, sensitive: bool = False) -> Dict[str, Any]:
     if data is None:
         return {'state': 'absent'}
     return {'state': 'present', 'value': data.get('value'), 'ttl': data.get('ttl')}
+
+
+def chunks(items: Iterable[T], max_ops: int, cost: Callable[[T], int], max_bytes: int = MAX_TXN_BYTES) -> List[List[T]]:
+    """Cut ``items`` into runs of at most ``max_ops`` items whose ``cost`` (bytes in the request)
+    adds up to at most ``max_bytes`` (an item costing more goes alone), keeping their order: the
+    transactions of a batched v3 read or write."""
+    out: List[List[T]] = []
+    current: List[T] = []
+    used = 0
+    for item in items:
+        size = cost(item)
+        if current and (len(current) >= max_ops or used + size > max_bytes):
+            out.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += size
+    if current:
+        out.append(current)
+    return out

@@ -362,7 +362,7 @@ class PrefixStore:
         left: Dict[int, Optional[int]] = {}
         for lease_id in ids:
             info = self.client.lease_time_to_live(lease_id)
-            left[lease_id] = None if info is None else max(int(info.ttl), 0)
+            left[lease_id] = None if info is None else info.ttl
         return left
 
     # -- writes -------------------------------------------------------------------------------

@@ -155,10 +155,7 @@ def read_v3(client: Any, key: str, prefix: bool = False, revision: Optional[int]
         if kv.lease and kv.lease not in leases:
             leases[kv.lease] = client.lease_time_to_live(kv.lease)
         info = leases.get(kv.lease) if kv.lease else None
-        node = V3Node.from_kv(kv, info)
-        if kv.lease and info is None:
-            node.ttl = 0  # the lease is gone: so is (or soon) the key
-        nodes.append(node.to_dict())
+        nodes.append(V3Node.from_kv(kv, info).to_dict())
     result: Dict[str, Any] = {'exists': bool(nodes), 'revision': answer.header.revision}
     if prefix:
         result.update(nodes=nodes, count=len(nodes))

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import display, encode
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import Event, KeyValue, RangeResult
@@ -32,9 +33,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdInvalidResponse,
     EtcdPermissionDenied,
 )
-
-# Keep one transaction's body well under etcd's default --max-request-bytes (1.5 MiB).
-MAX_TXN_BODY = 1024 * 1024
 
 # How a term was found: its key, a directory under it, a prefix read, or nothing.
 KEY, TREE, PREFIX, MISSING = 'key', 'tree', 'prefix', 'missing'
@@ -98,19 +96,12 @@ def describe_terms(terms: Sequence[str]) -> str:
     return terms[0] if len(terms) == 1 else '%s (and %d more terms)' % (terms[0], len(terms) - 1)
 
 
-def batches(keys: Sequence[str], max_ops: int, max_bytes: int = MAX_TXN_BODY) -> List[List[int]]:
-    """Positions of ``keys`` in groups of at most ``max_ops`` (and about ``max_bytes`` of body)."""
-    groups: List[List[int]] = []
-    size = 0
-    for position, key in enumerate(keys):
+def batches(keys: Sequence[str], max_ops: int) -> List[List[int]]:
+    """Positions of ``keys`` in transactions of at most ``max_ops`` ranges (``common.chunks``)."""
+    def cost(position: int) -> int:
         # base64 of the key (and of a range end as long) plus the JSON around them.
-        cost = 2 * (len(key.encode('utf-8')) * 4 // 3 + 4) + 80
-        if not groups or len(groups[-1]) >= max_ops or (size + cost > max_bytes and groups[-1]):
-            groups.append([])
-            size = 0
-        groups[-1].append(position)
-        size += cost
-    return groups
+        return 2 * (len(keys[position].encode('utf-8')) * 4 // 3 + 4) + 80
+    return chunks(range(len(keys)), max_ops, cost)
 
 
 class V3Reader:
@@ -198,20 +189,19 @@ class V3Reader:
             for kv in read.kvs:
                 if kv.lease and kv.lease not in ttls:
                     try:
-                        info = self.client.lease_time_to_live(kv.lease)
+                        ttls[kv.lease] = self.lease_ttl(kv.lease)
                     except (EtcdException, ClientException) as exc:
                         raise ReadFailed('%s (its lease %x)' % (display(kv.key_bytes), kv.lease), exc) from None
-                    # Gone (expired this instant, or revoked): the key goes with it.
-                    ttls[kv.lease] = max(int(info.ttl), 0) if info is not None else 0
         for read in reads:
             read.leases = ttls
 
     def lease_ttl(self, lease: int) -> Optional[int]:
-        """The seconds ``lease`` has left (0 when gone); None for no lease."""
+        """The seconds ``lease`` has left (0 when gone: expired this instant, or revoked, and the
+        key goes with it); None for no lease."""
         if not lease:
             return None
         info = self.client.lease_time_to_live(lease)
-        return max(int(info.ttl), 0) if info is not None else 0
+        return 0 if info is None else info.ttl
 
     # -- shaping ----------------------------------------------------------------------------
 

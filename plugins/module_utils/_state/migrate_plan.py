@@ -20,7 +20,7 @@ Rules, each applied to one v2 key (a leaf; v2 directories have no v3 equivalent)
 * a directory with nothing under it is an **empty directory**: reported, nothing to copy.
 
 Writes are cut into transactions of at most ``max_txn_ops`` operations and about
-:data:`MAX_TXN_BYTES` of keys and values (:func:`chunks`), under etcd's default request limit
+``common.MAX_TXN_BYTES`` of keys and values (:func:`chunks`), under etcd's default request limit
 of 1.5 MiB; a single larger key goes alone.
 """
 from __future__ import annotations
@@ -28,14 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks as common_chunks
+
 CREATE = 'create'
 OVERWRITE = 'overwrite'
 UNCHANGED = 'unchanged'
 CONFLICT = 'conflict'
 
-# Keys and values per transaction, in bytes: etcd refuses requests over --max-request-bytes
-# (1.5 MiB by default); a txn of this much plus its compares stays well below that.
-MAX_TXN_BYTES = 1024 * 1024
 # Per operation on top of its key and value: the JSON field names, compare, base64 growth is
 # not counted because etcd's limit applies to the decoded request.
 OP_OVERHEAD = 64
@@ -153,22 +152,10 @@ def lease_groups(steps: Iterable[Step]) -> Dict[int, List[Step]]:
     return groups
 
 
-def chunks(items: Sequence[T], max_ops: int, size: Callable[[T], int], max_bytes: int = MAX_TXN_BYTES) -> List[List[T]]:
-    """Cut ``items`` into runs of at most ``max_ops`` items and ``max_bytes`` of ``size``
-    (an item larger than that goes alone), keeping their order."""
-    out: List[List[T]] = []
-    current: List[T] = []
-    used = 0
-    for item in items:
-        cost = size(item) + OP_OVERHEAD
-        if current and (len(current) >= max_ops or used + cost > max_bytes):
-            out.append(current)
-            current, used = [], 0
-        current.append(item)
-        used += cost
-    if current:
-        out.append(current)
-    return out
+def chunks(items: Sequence[T], max_ops: int, size: Callable[[T], int]) -> List[List[T]]:
+    """Cut ``items`` into transactions (``common.chunks``), each item costing its ``size`` plus
+    :data:`OP_OVERHEAD`."""
+    return common_chunks(items, max_ops, lambda item: size(item) + OP_OVERHEAD)
 
 
 def write_size(step: Step) -> int:

@@ -58,13 +58,15 @@ class V3Node:
 
     @classmethod
     def from_kv(cls, kv: KeyValue, lease_info: Any = None) -> 'V3Node':
+        """The node of ``kv``; ``lease_info`` is the time-to-live answer of its lease (None when
+        the lease is gone: expired this instant, so the key goes with it and has 0 s left)."""
         node = cls(key=kv.key if isinstance(kv.key, str) else kv.key_bytes.decode('utf-8', 'replace'), value=kv.value,
                    create_revision=kv.create_revision, mod_revision=kv.mod_revision, version=kv.version, lease=kv.lease)
-        if kv.lease and lease_info is not None:
-            # A lease that is expiring right now answers -1: the key is about to go.
-            node.ttl = max(int(lease_info.ttl), 0)
-            node.granted_ttl = int(lease_info.granted_ttl)
-            node.lease_keys = len(lease_info.keys or ())
+        if kv.lease:
+            node.ttl = 0 if lease_info is None else lease_info.ttl
+            if lease_info is not None:
+                node.granted_ttl = lease_info.granted_ttl
+                node.lease_keys = len(lease_info.keys)
         return node
 
     def to_dict(self) -> Dict[str, Any]:
@@ -135,8 +137,6 @@ class V3Store:
         # None when the lease is gone (expired this instant): the key goes with it.
         info = self.client.lease_time_to_live(kv.lease, keys=True) if kv.lease else None
         node = V3Node.from_kv(kv, info)
-        if kv.lease and info is None:
-            node.ttl = 0  # the lease is gone: the key goes with it
         self._read[key] = node
         return node
 
