@@ -14,7 +14,6 @@ v3: the answering member's status names the leader's ID, looked up in the member
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import StateError
@@ -67,13 +66,11 @@ class _Gatherer:
     # -- the sections -------------------------------------------------------------------------
 
     def version(self) -> Dict[str, Any]:
-        answer = self.client.transport.send('GET', '/version', retry_safe=True, subject='/version')
-        try:
-            data = json.loads(answer.text)
-            return {'server': data['etcdserver'], 'cluster': data['etcdcluster']}
-        except (ValueError, KeyError, TypeError):
-            raise EtcdInvalidResponse("GET /version answered HTTP %d, not etcd's JSON: %.80r" % (answer.status, answer.text),
-                                      endpoint=answer.endpoint) from None
+        data = self.client.versions()
+        if 'etcdserver' not in data or 'etcdcluster' not in data:
+            raise EtcdInvalidResponse('GET /version answered without etcdserver and etcdcluster: %.80r' % (data,),
+                                      endpoint=self.client.current_endpoint)
+        return {'server': data['etcdserver'], 'cluster': data['etcdcluster']}
 
     def health(self) -> bool:
         return self.client.health

@@ -156,15 +156,22 @@ class Etcd3Base:
     def api_prefix(self) -> str:
         """The gateway prefix in use (asks ``GET /version`` once when none was given)."""
         if self._api_prefix is None:
-            answer = self._transport.send('GET', '/version', retry_safe=True, subject='/version')
-            try:
-                data = json.loads(answer.text)
-                version = str(data.get('etcdcluster') or data.get('etcdserver'))
-            except (ValueError, AttributeError):
-                raise EtcdInvalidResponse('GET /version answered HTTP %d, not etcd\'s JSON: %.80r'
-                                          % (answer.status, answer.text), endpoint=answer.endpoint) from None
-            self._api_prefix = prefix_for_version(version)
+            data = self.versions()
+            self._api_prefix = prefix_for_version(str(data.get('etcdcluster') or data.get('etcdserver')))
         return self._api_prefix
+
+    def versions(self) -> Dict[str, Any]:
+        """``GET /version`` of the member answering, as etcd sends it (``etcdserver``,
+        ``etcdcluster``). :raises EtcdInvalidResponse: the answer is not etcd's JSON object."""
+        answer = self._transport.send('GET', '/version', retry_safe=True, subject='/version')
+        try:
+            data = json.loads(answer.text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise EtcdInvalidResponse('GET /version answered HTTP %d, not etcd\'s JSON: %.80r'
+                                      % (answer.status, answer.text), endpoint=answer.endpoint)
+        return data
 
     # -- auth ---------------------------------------------------------------------------------
 
