@@ -177,7 +177,8 @@ def ensure_role(client: Any, name: str, state: str = 'present', permissions: Opt
     if state == 'absent':
         after = None
     else:
-        kept = [perm for perm in current if perm not in plan.revoke and perm.range not in {g.range for g in plan.grant}]
+        granted = {perm.range for perm in plan.grant}
+        kept = [perm for perm in current if perm not in plan.revoke and perm.range not in granted]
         after = [perm.to_dict() for perm in kept + plan.grant]
     return {
         'changed': plan.changed,

@@ -64,7 +64,10 @@ class KeyStore(Protocol):
         """A linearizable read of one key: its node, or None when it does not exist."""
 
     def read_tree(self, path: str) -> Any:
-        """A linearizable read of ``path`` and everything below it, or None when nothing is there."""
+        """A linearizable read of ``path`` and everything below it, or None when nothing is there.
+
+        This and the two directory writes below are the v2 store's only (``V2Store``): on v3 a
+        directory is a prefix, which ``dir_v3.PrefixStore`` handles in transactions of its own."""
 
     def put(self, key: str, value: str, ttl: Optional[int] = None, when: Condition = ALWAYS) -> Any:
         """Store ``value`` (with ``ttl`` seconds to live, else permanent) if ``when`` holds."""

@@ -21,7 +21,7 @@ The only file of the state layer that knows the v3 client for single keys (``etc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Union
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import ConditionFailed
@@ -108,7 +108,9 @@ def compares_for(key: str, when: Condition) -> List[Dict[str, Any]]:
 
 
 class V3Store:
-    """A :class:`KeyStore` on an ``Etcd3Client`` (which the caller opens and closes).
+    """The single-key part of a :class:`KeyStore` on an ``Etcd3Client`` (which the caller opens
+    and closes): ``read``, ``put``, ``refresh``, ``delete``. Directories are prefixes on v3, which
+    etcd_dir reads and writes through ``dir_v3.PrefixStore``, not through a store.
 
     ``revision`` is the store revision of the last answer, for the module results.
     """
@@ -140,9 +142,6 @@ class V3Store:
         self._read[key] = node
         return node
 
-    def read_tree(self, path: str) -> Any:
-        raise NotImplementedError('directories on v3 are prefixes; etcd_dir plans them with its own v3 code')
-
     # -- writes -----------------------------------------------------------------------------
 
     def put(self, key: str, value: str, ttl: Optional[int] = None, when: Condition = ALWAYS) -> V3Write:
@@ -167,9 +166,7 @@ class V3Store:
             if not answer.succeeded:
                 raise ConditionFailed(key, EtcdException('the key changed or lost its lease since it was read'))
             self.client.refresh_lease(current.lease)
-            renewed = V3Node(**dict(current.__dict__))
-            renewed.ttl = ttl
-            return V3Write(renewed, answer.header.revision)
+            return V3Write(replace(current, ttl=ttl), answer.header.revision)
         if current is None:
             raise ConditionFailed(key, EtcdException('the key does not exist'))
         return self.put(key, current.value, ttl=ttl, when=when)
@@ -202,11 +199,3 @@ class V3Store:
             lease.revoke()
         except EtcdException:
             pass  # it expires on its own: a lease holding no key costs nothing
-
-    # -- directories: see dir_v3 -----------------------------------------------------------
-
-    def apply(self, operation: Any) -> Any:
-        raise NotImplementedError('etcd_dir on v3 sends its own transactions')
-
-    def apply_many(self, operations: Any, concurrency: int) -> Any:
-        raise NotImplementedError('etcd_dir on v3 sends its own transactions')
