@@ -256,8 +256,7 @@ def member_status(params: dict, urls: Sequence[str]) -> Any:
 
 def main() -> None:
     module = EtcdModule(OPTIONS, required_one_of=[['name', 'peer_urls', 'id']], mutually_exclusive=[['learner', 'promote']])
-    if not module.v3:
-        module.fail('invalid argument: etcd_member needs api_version=v3 (members are managed through the v3 API)')
+    module.require_v3('etcd_member')
     params = module.params
     try:
         desired = DesiredMember.from_options(**{name: params[name] for name in OPTIONS})
