@@ -511,6 +511,10 @@ class LookupModule(LookupBase):
                 raise AnsibleLookupError('%s needs wait=true' % name)
         if version == V3:
             self._check_v3_numbers()
+        terms = _flatten(terms)
+        for term in terms:
+            if not isinstance(term, str):
+                raise AnsibleLookupError('each term must be a key (a string), got %s %r' % (type(term).__name__, term))
         try:
             client = client_from_options(self.get_option)
         except CLIENT_ERRORS as exc:
@@ -524,9 +528,9 @@ class LookupModule(LookupBase):
         try:
             if version == V3:
                 return _V3Lookup(client, self.get_option, has_default='default' in kwargs,
-                                 password=password).run(_flatten(terms))
+                                 password=password).run(terms)
             reader = _Reader(client, self.get_option, has_default='default' in kwargs, password=password)
-            return [reader.read(term) for term in _flatten(terms)]
+            return [reader.read(term) for term in terms]
         finally:
             client.close()
 
@@ -598,11 +602,8 @@ class _Reader:
         self.default = get_option('default')
         self.password = password
 
-    def read(self, term: Any) -> Any:
+    def read(self, term: str) -> Any:
         """One GET (or a wait for a change) for ``term``: the value or metadata, or the default."""
-        if not isinstance(term, str):
-            raise AnsibleLookupError('each term must be a key (a string), got %s %r'
-                                     % (type(term).__name__, term))
         client = self.client
         try:
             if self.wait:
@@ -714,8 +715,6 @@ class _V3Lookup:
 
     def run(self, terms: List[Any]) -> List[Any]:
         for term in terms:
-            if not isinstance(term, str):
-                raise AnsibleLookupError('each term must be a key (a string), got %s %r' % (type(term).__name__, term))
             if not term:
                 raise AnsibleLookupError('a term is an empty key; etcd has no empty key (give the key to read)')
         if not terms:
