@@ -174,8 +174,9 @@ options:
     version_added: 0.1.0
 notes:
   - On v3, a change fits one transaction when it has at most O(max_txn_ops) writes and at most O(max_txn_ops)
-    compares (one over the prefix plus one per key updated or deleted); etcd limits each. A larger change goes
-    as several transactions of at most O(max_txn_ops) writes, each guarded key by key (a new key must still be
+    compares (one over the prefix plus one per key updated or deleted), etcd limits each, and its keys and
+    values come to at most 1 MiB (etcd refuses larger requests). A larger change goes as several transactions
+    of at most O(max_txn_ops) writes and about 1 MiB each, each guarded key by key (a new key must still be
     absent, an updated or deleted key unchanged since the read) and sent pipelined. Each transaction is all or
     nothing, but together they are not atomic. When one fails or is refused, because another writer changed one
     of its keys, the task fails, names that transaction and its changed keys, and says how many transactions

@@ -37,7 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import StateError
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import MAX_TXN_BYTES, StateError
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks as common_chunks
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import (
     DirOutcome, DirWriteError, present_only_options,
 )
@@ -332,6 +333,13 @@ def _request(op: Operation, lease_id: Optional[int]) -> Dict[str, Any]:
     return txn.put_op(op.key, op.value, ignore_lease=True)
 
 
+def _cost(op: Operation) -> int:
+    """Bytes one operation puts in a transaction: its key (compare and request) and its value,
+    plus the JSON around them."""
+    value = op.value or ''
+    return 2 * len(op.key.encode('utf-8')) + len(value.encode('utf-8') if isinstance(value, str) else value) + 64
+
+
 class PrefixStore:
     """Reads and writes one prefix through an ``Etcd3Client`` (which the caller opens and closes)."""
 
@@ -394,8 +402,11 @@ class PrefixStore:
                     pass  # it expires on its own
 
     def _fits(self, plan: PrefixPlan) -> bool:
+        """Whether one transaction can carry the plan: its operations and its compares each within
+        ``max_txn_ops``, and its keys and values within the request size etcd accepts."""
         guarded = sum(1 for op in plan.operations if op.action == DELETE or (op.action == SET and not op.create))
-        return len(plan.operations) <= self.max_txn_ops and 1 + guarded <= self.max_txn_ops
+        return (len(plan.operations) <= self.max_txn_ops and 1 + guarded <= self.max_txn_ops
+                and sum(_cost(op) for op in plan.operations) <= MAX_TXN_BYTES)
 
     def _one_txn(self, plan: PrefixPlan, lease_id: Optional[int]) -> Tuple[int, int]:
         prefix, revision = plan.prefix, plan.read.revision
@@ -429,9 +440,7 @@ class PrefixStore:
         return len(plan.operations), answer.header.revision
 
     def _chunked(self, plan: PrefixPlan, lease_id: Optional[int], concurrency: int) -> Tuple[int, int]:
-        size = self.max_txn_ops
-        ops = plan.operations
-        chunks = [ops[start:start + size] for start in range(0, len(ops), size)]
+        chunks = common_chunks(plan.operations, self.max_txn_ops, _cost)
         bodies = []
         for chunk in chunks:
             subject = chunk[0].key if len(chunk) == 1 else '%s (and %d more keys)' % (chunk[0].key, len(chunk) - 1)
@@ -461,7 +470,7 @@ class PrefixStore:
         else:
             position = min(failures)
             cause = failures[position]
-        raise DirTxnError(chunks[position][0], cause, done, len(ops), applied=len(applied), txns=len(chunks),
+        raise DirTxnError(chunks[position][0], cause, done, len(plan.operations), applied=len(applied), txns=len(chunks),
                           unknown=unknown, position=position + 1)
 
 

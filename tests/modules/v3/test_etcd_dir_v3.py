@@ -204,6 +204,20 @@ def test_larger_than_max_txn_ops_goes_chunked_and_completes(etcd_server, path):
     assert again['changed'] is False and revision(etcd_server) == before
 
 
+def test_content_larger_than_one_request_goes_in_transactions_etcd_accepts(etcd_server, path):
+    """Three values of 700,000 bytes: 2.1 MB is more than etcd takes in one request (its gateway
+    refuses a message over 2 MiB), so the keys go in transactions of about 1 MiB each."""
+    content = {name: name * 700000 for name in ('a', 'b', 'c')}
+    first = run_module('etcd_dir', args(etcd_server, path=path, content=content))
+    assert first['changed'] and first['writes'] == 3, first.get('msg', first)
+    now = prefix_kvs(etcd_server, path + '/')
+    assert {key: item['value'] for key, item in now.items()} == {path + '/' + k: v for k, v in content.items()}
+    assert len({item['mod_revision'] for item in now.values()}) == 3  # one key per transaction
+    before = revision(etcd_server)
+    again = run_module('etcd_dir', args(etcd_server, path=path, content=content))
+    assert again['changed'] is False and revision(etcd_server) == before
+
+
 def test_chunked_concurrent_change_reports_the_chunk(etcd_server, path):
     content = {'k%02d' % n: 'v' for n in range(20)}
     with _racing_client(etcd_server, lambda: etcdctl(etcd_server, 'put', path + '/k10', 'theirs')) as client:
