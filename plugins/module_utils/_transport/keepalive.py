@@ -7,7 +7,7 @@ urllib3's per-request ``HTTPConnectionPool`` call spent more CPU per request tha
 pool queue, locks, Retry and Timeout objects, response wrapping and header handling), for
 features the transport never uses: it retries nothing, follows no redirect and reads every
 answer whole. So a plain request is framed here once, written with one ``sendall`` and its
-answer parsed with the standard library's ``http.client.HTTPResponse``, on a connection the
+answer read by ``http1.AnswerReader``, on a connection the
 session's urllib3 pool built (``_new_conn``), so TLS (verify, ca_cert, client certificate) is
 exactly the session's.
 
@@ -27,6 +27,8 @@ import socket
 import ssl
 import threading
 from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.http1 import AnswerReader
 
 try:
     import urllib3.exceptions
@@ -199,23 +201,24 @@ def exchange(idle: IdleConnections, pool: Any, request: bytes, method: str, conn
                 raise NoAnswer(exc, connected=False) from None
         # The pool's counter, which tests and callers read to count requests per connection.
         pool.num_requests += 1
-        answering = False
+        reader = None
         try:
             sock = conn.sock
-            sock.settimeout(read)
+            if sock.gettimeout() != read:
+                sock.settimeout(read)
             sock.sendall(request)
-            response = http.client.HTTPResponse(sock, method=method)
-            response.begin()
-            answering = True
-            data = response.read()
+            reader = AnswerReader(sock)
+            status, headers, data, will_close = reader.read(method)
         except (OSError, http.client.HTTPException, ValueError) as exc:
             close_quietly(conn)
+            answering = reader is not None and reader.started
             if reused and not answering and retry_safe and isinstance(exc, STALE_ERRORS):
                 fresh_only = True
                 continue
             raise NoAnswer(_broken(exc, answering), connected=True) from None
-        if response.will_close:
+        if will_close or reader.leftover:
+            # Bytes after the answer were asked for by nobody: the connection is not trusted.
             close_quietly(conn)
         else:
             idle.give(conn, generation)
-        return response.status, response.msg, data
+        return status, headers, data

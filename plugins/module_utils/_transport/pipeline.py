@@ -11,8 +11,8 @@ other, in the order they came. So a writer can send the next requests before the
 first has arrived, and read the answers back in order: the round trip and the per-request
 framing of a client library stop being paid once per key. The connection comes from the
 client's ``requests`` session (its adapter's urllib3 pool builds it with the session's TLS
-settings); this module only frames requests and parses answers with the standard library's
-``http.client`` parser.
+settings); this module only frames requests, and ``http1.AnswerReader`` reads the answers
+back to back from one buffer.
 
 Two rules keep pipelining safe:
 
@@ -25,8 +25,6 @@ Two rules keep pipelining safe:
 from __future__ import annotations
 
 import http.client
-import io
-import socket
 import threading
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Sequence, Tuple
@@ -38,6 +36,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdOutcomeUnknown,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.failures import classify
+from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.http1 import AnswerReader
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive import frame as frame_request, head_lines
 
 # At most this many request bytes are sent and unanswered on one connection (at least one
@@ -45,30 +44,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.keepalive i
 # prevNode value) plus a few hundred bytes, so the answers to a full window fit in a socket
 # receive buffer (Linux starts at 128 KiB) and etcd is never blocked writing them.
 MAX_BYTES_IN_FLIGHT = 16 * 1024
-
-
-class _SharedReader(io.BufferedReader):
-    """One buffered reader for every answer on the connection.
-
-    ``http.client.HTTPResponse`` makes a reader per answer and closes it when the answer has
-    been read; the bytes of the next answers may already be in its buffer, so all answers share
-    this one, which ignores close.
-    """
-
-    def close(self) -> None:
-        return None
-
-
-class _SocketShim:
-    """What ``http.client.HTTPResponse`` needs of a socket: ``makefile``."""
-
-    __slots__ = ('reader',)
-
-    def __init__(self, reader: '_SharedReader'):
-        self.reader = reader
-
-    def makefile(self, *_args: Any, **_kwargs: Any) -> '_SharedReader':
-        return self.reader
 
 
 class PipelinedConnection:
@@ -83,7 +58,7 @@ class PipelinedConnection:
         sock = conn.sock
         sock.settimeout(read_timeout)
         self._sock = sock
-        self._shim = _SocketShim(_SharedReader(socket.SocketIO(sock, 'rb'), 64 * 1024))
+        self._reader = AnswerReader(sock)
         self._head = head_lines(host_header, headers)
         self.in_flight: Deque[Tuple[int, int]] = deque()  # (job id, request bytes)
         self.bytes_in_flight = 0
@@ -108,15 +83,14 @@ class PipelinedConnection:
             job still in :attr:`in_flight` (including this one) has an unknown outcome.
         """
         job, size = self.in_flight[0]
-        response = http.client.HTTPResponse(self._shim)  # type: ignore[arg-type]
-        response.begin()
-        body = response.read()
+        # No pipelined request is a HEAD: every answer may have a body.
+        status, headers, body, will_close = self._reader.read()
         self.in_flight.popleft()
         self.bytes_in_flight -= size
-        if response.will_close:
+        if will_close:
             # etcd closes after this answer: the requests sent behind it get none.
             self.closing = True
-        return job, response.status, response.msg, body.decode('utf-8', 'replace')
+        return job, status, headers, body.decode('utf-8', 'replace')
 
     def unanswered(self) -> List[int]:
         """The job ids sent on this connection that got no answer (yet)."""

@@ -209,7 +209,7 @@ def parse_answer(status: int, body: Any, endpoint: Optional[str] = None, subject
     text = _text_of(body)
     where = endpoint or 'the member'
     ok = 200 <= status < 300
-    if not text.strip():
+    if not text or text.isspace():
         if ok:
             raise EtcdEmptyResponse('empty answer from %s (HTTP %d) where etcd sends JSON' % (where, status),
                                     status=status, endpoint=endpoint, key=subject, outcome_unknown=write)

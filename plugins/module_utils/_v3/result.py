@@ -49,7 +49,9 @@ class ResponseHeader:
     @classmethod
     def from_json(cls, data: Any) -> 'ResponseHeader':
         data = _object(data, 'header')
-        return cls(*(to_int(data.get(name), name) for name in ('cluster_id', 'member_id', 'revision', 'raft_term')))
+        get = data.get
+        return cls(to_int(get('cluster_id'), 'cluster_id'), to_int(get('member_id'), 'member_id'),
+                   to_int(get('revision'), 'revision'), to_int(get('raft_term'), 'raft_term'))
 
     @property
     def member_id_hex(self) -> str:
