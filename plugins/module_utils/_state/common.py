@@ -14,13 +14,12 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
+# The bytes of keys and values one v3 transaction may carry, and the cutting of operations into
+# transactions bounded by it and by max_txn_ops: the client's own, so put_many and the modules agree.
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import MAX_TXN_BYTES, chunks  # noqa: F401  pylint: disable=unused-import
 
 # How a value marked sensitive is shown in results, diffs and the invocation.
 HIDDEN = '<hidden>'
-
-# Bytes of one v3 transaction's keys and values: etcd refuses requests over --max-request-bytes
-# (1.5 MiB by default); this much plus the JSON around it stays well below that.
-MAX_TXN_BYTES = 1024 * 1024
 
 T = TypeVar('T')
 
@@ -125,20 +124,3 @@ def diff_side(node: Any, sensitive: bool = False) -> Dict[str, Any]:
     return {'state': 'present', 'value': data.get('value'), 'ttl': data.get('ttl')}
 
 
-def chunks(items: Iterable[T], max_ops: int, cost: Callable[[T], int], max_bytes: int = MAX_TXN_BYTES) -> List[List[T]]:
-    """Cut ``items`` into runs of at most ``max_ops`` items whose ``cost`` (bytes in the request)
-    adds up to at most ``max_bytes`` (an item costing more goes alone), keeping their order: the
-    transactions of a batched v3 read or write."""
-    out: List[List[T]] = []
-    current: List[T] = []
-    used = 0
-    for item in items:
-        size = cost(item)
-        if current and (len(current) >= max_ops or used + size > max_bytes):
-            out.append(current)
-            current, used = [], 0
-        current.append(item)
-        used += size
-    if current:
-        out.append(current)
-    return out

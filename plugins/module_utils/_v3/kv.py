@@ -16,7 +16,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Unio
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.pipeline import Job, PipelinedBatch, check_batch_shape
 from ansible_collections.pyetcd.etcd.plugins.module_utils._transport.transport import JSON, Answer
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.answers import parse_answer
-from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import check_key, decode_bytes, display
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import check_key, decode_bytes, display, to_bytes
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.lease import lease_id_of
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (
     DeleteResult,
@@ -26,6 +26,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import (
     TxnResult,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import (
+    chunks,
     compare_create,
     compare_mod,
     compare_value,
@@ -41,6 +42,8 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import Clie
 
 Bytes = Union[str, bytes]
 # sort=... of get_prefix: python-etcd3's names for what to sort by.
+# Bytes of protobuf framing around one put in a transaction (field tags and lengths).
+_PUT_FRAMING = 16
 _SORT_TARGETS = {'key': 'KEY', 'version': 'VERSION', 'create': 'CREATE', 'mod': 'MOD', 'value': 'VALUE'}
 
 
@@ -158,7 +161,8 @@ class KVMixin:
 
     def put_many(self, items: Union[Mapping[Bytes, Bytes], Iterable[Tuple[Bytes, Bytes]]], lease: Optional[Any] = None,
                  *, concurrency: int = 4, pipeline: int = 8) -> List[TxnResult]:
-        """Write many keys, in transactions of at most ``max_txn_ops`` puts each.
+        """Write many keys, in transactions of at most ``max_txn_ops`` puts and
+        ``MAX_TXN_BYTES`` (1 MiB) of keys and values each (a larger value goes alone).
 
         A change that fits one transaction is atomic: every key gets the same revision, or none
         is written. More keys go as several transactions, sent on ``concurrency`` connections
@@ -181,12 +185,12 @@ class KVMixin:
             if key in seen:
                 raise ClientException('got key %s twice in one put_many' % display(key))
             seen.add(key)
-            ops.append((display(key), put_op(key, pair[1], lease_id)))
+            value = to_bytes(pair[1], 'value of %s' % display(key)) if pair[1] is not None else pair[1]
+            ops.append((display(key), put_op(key, value, lease_id), len(key) + len(value or b'') + _PUT_FRAMING))
         bodies = []
-        for start in range(0, len(ops), self.max_txn_ops):
-            chunk = ops[start:start + self.max_txn_ops]
+        for chunk in chunks(ops, self.max_txn_ops, lambda op: op[2]):
             subject = chunk[0][0] if len(chunk) == 1 else '%s (and %d more keys)' % (chunk[0][0], len(chunk) - 1)
-            bodies.append((subject, txn_request([], [op for _name, op in chunk])))
+            bodies.append((subject, txn_request([], [op for _name, op, _size in chunk])))
         return self.send_txns(bodies, concurrency=concurrency, pipeline=pipeline)
 
     def send_txns(self, bodies: Sequence[Tuple[str, dict]], *, concurrency: int = 4, pipeline: int = 8) -> List[TxnResult]:

@@ -13,7 +13,9 @@ and raise :class:`ClientException` naming the bad one, so a wrong call never rea
   (and the general :func:`compare`): txn conditions, with the operators ``==``, ``!=``, ``>``,
   ``<`` (or etcd's names EQUAL, NOT_EQUAL, GREATER, LESS);
 * :class:`Txn`: a small builder (``Txn().when(...).then(...).otherwise(...)``);
-* :func:`parse_txn`: a txn answer as a :class:`TxnResult`.
+* :func:`parse_txn`: a txn answer as a :class:`TxnResult`;
+* :func:`chunks`: operations cut into transactions bounded by ``max_txn_ops`` and by
+  :data:`MAX_TXN_BYTES`.
 
 Facts behind the choices (checked on etcd 3.4 and 3.5): only the field that matches the compare
 target counts (a mismatched one is silently 0), so :func:`compare` always sets the right one; on a
@@ -23,7 +25,7 @@ the server's ``--max-txn-ops`` (default 128), which etcd checks, not this module
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import ClientException, EtcdInvalidResponse
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import (
@@ -51,6 +53,13 @@ RESULTS = ('EQUAL', 'NOT_EQUAL', 'GREATER', 'LESS')
 TARGET_FIELDS = {'VALUE': 'value', 'VERSION': 'version', 'CREATE': 'create_revision', 'MOD': 'mod_revision', 'LEASE': 'lease'}
 SORT_ORDERS = ('NONE', 'ASCEND', 'DESCEND')
 SORT_TARGETS = ('KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE')
+
+# Bytes of keys and values one batched transaction carries at most. etcd refuses a request over
+# its --max-request-bytes (1.5 MiB by default: "request is too large"); this much plus the
+# protobuf framing of 128 operations stays well below it.
+MAX_TXN_BYTES = 1024 * 1024
+
+T = TypeVar('T')
 
 _OP_KINDS = {'request_range': 'get', 'request_put': 'put', 'request_delete_range': 'delete', 'request_txn': 'txn'}
 
@@ -318,3 +327,22 @@ def parse_txn(answer: Any) -> TxnResult:
 __all__ = ['compare', 'compare_value', 'compare_version', 'compare_create', 'compare_mod', 'compare_lease',
            'range_request', 'put_request', 'delete_request', 'txn_request', 'get_op', 'put_op', 'delete_op', 'txn_op',
            'Txn', 'parse_txn', 'OPERATORS', 'TARGET_FIELDS', 'SORT_ORDERS', 'SORT_TARGETS']
+
+
+def chunks(items: Iterable[T], max_ops: int, cost: Callable[[T], int], max_bytes: int = MAX_TXN_BYTES) -> List[List[T]]:
+    """Cut ``items`` into runs of at most ``max_ops`` items whose ``cost`` (bytes in the request)
+    adds up to at most ``max_bytes`` (an item costing more goes alone), keeping their order: the
+    transactions of a batched read or write."""
+    out: List[List[T]] = []
+    current: List[T] = []
+    used = 0
+    for item in items:
+        size = cost(item)
+        if current and (len(current) >= max_ops or used + size > max_bytes):
+            out.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += size
+    if current:
+        out.append(current)
+    return out

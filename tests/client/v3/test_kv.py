@@ -23,6 +23,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
     EtcdTooManyTxnOps,
 )
 from ansible_collections.pyetcd.etcd.plugins.module_utils.pyetcd3 import Etcd3Client, KeyValue, transactions as t
+from harness import v3_state
 
 ETCDCTL = os.path.join(os.path.dirname(sys.executable), 'etcdctl')
 
@@ -185,6 +186,16 @@ def test_no_member_answers(prefix):
     assert 'connection refused' in str(err.value) and not err.value.outcome_unknown
 
 
+def test_put_many_splits_by_bytes_as_well_as_by_count(etcd_server, prefix):
+    # Five values of 400 KiB: 2 MiB in all, over etcd's default 1.5 MiB request limit in one
+    # transaction, so they go in transactions of at most 1 MiB of keys and values.
+    big = {'%sb%d' % (prefix, number): chr(ord('a') + number) * (400 * 1024) for number in range(5)}
+    with Etcd3Client(host=etcd_server.url) as cli:
+        results = cli.put_many(big, concurrency=1, pipeline=1)
+    assert len(results) == 3  # 2 + 2 + 1 values of 400 KiB
+    assert v3_state.values(etcd_server, prefix) == big
+
+
 def test_gateway_prefix_follows_the_server_version(etcd_server):
     cli = Etcd3Client(host=etcd_server.url)
     assert cli.api_prefix == '/v3'
@@ -192,8 +203,9 @@ def test_gateway_prefix_follows_the_server_version(etcd_server):
 
 
 def test_put_many_failure_reports_what_went(etcd_server, prefix):
-    # A transaction etcd refuses (an op over a key it may not hold: value too large) stops the
-    # batch; each transaction is either applied, failed or not sent, and etcd agrees.
+    # A transaction etcd refuses (a value over etcd's request limit, which goes in a
+    # transaction of its own) stops the batch; each transaction is either applied, failed or
+    # not sent, and etcd agrees.
     with Etcd3Client(host=etcd_server.url, max_txn_ops=10) as cli:
         items = [('%sf%03d' % (prefix, number), 'v') for number in range(60)]
         items[25] = (prefix + 'f025', 'x' * (2 * 1024 * 1024))
@@ -201,7 +213,8 @@ def test_put_many_failure_reports_what_went(etcd_server, prefix):
             cli.put_many(items, concurrency=1, pipeline=1)
         exc = err.value
         done = [result for result in exc.results if result is not None]
-        assert len(exc.failures) == 1 and prefix + 'f020' in exc.failures[0][0]
-        assert cli.count_prefix(prefix) == 10 * len(done)
+        assert [key for key, _failure in exc.failures] == [prefix + 'f025']
+        assert len(done) == 3  # f000-f009, f010-f019, f020-f024; f025 alone failed; the rest not sent
+        assert sorted(v3_state.values(etcd_server, prefix)) == ['%sf%03d' % (prefix, number) for number in range(25)]
         assert requests.post(etcd_server.url + '/v3/kv/range', timeout=5, json={
             'key': base64.b64encode((prefix + 'f025').encode()).decode()}).json().get('kvs') is None
