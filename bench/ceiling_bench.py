@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     wall: Dict[str, List[float]] = {}
     cpu: Dict[str, List[float]] = {}
     for rnd in range(args.rounds):
-        for index, (name, func) in enumerate(contenders.items()):
+        for index, (name, func) in benchlib.rotated(list(enumerate(contenders.items())), rnd):
             keys = ['/bench-ceiling/r%d-%d/k%05d' % (rnd, index, number) for number in range(args.keys)]
             cpu_start, start = time.process_time(), time.perf_counter()
             func(keys)

@@ -127,10 +127,12 @@ def sequential(url: str, host: str, port: int, ops: int, rounds: int) -> List[di
     for name, funcs in contenders.items():  # warm-up: connections open, code paths hot
         funcs['read'](prefix, 50)
         funcs['write'](prefix, 20)
-    for _round in range(rounds):
-        # Interleaved, so a slow phase of the shared machine hits every contender alike.
+    for number in range(rounds):
+        # Interleaved, so a slow phase of the shared machine hits every contender alike, in an
+        # order that moves on by one each round (benchlib.rotated).
         for op in ('read', 'write'):
-            for name, funcs in contenders.items():
+            for name in benchlib.rotated(list(contenders), number):
+                funcs = contenders[name]
                 times.setdefault((name, op), []).append(benchlib.timed(lambda f=funcs[op]: f(prefix, ops)))
     rows = []
     for (name, op), samples in times.items():
@@ -186,7 +188,7 @@ def bulk(host: str, port: int, keys: int, threads: int, rounds: int) -> List[dic
     totals: Dict[str, List[float]] = {}
     reads: Dict[str, List[float]] = {}
     for rnd in range(rounds):
-        for index, (name, func) in enumerate(contenders.items()):
+        for index, (name, func) in benchlib.rotated(list(enumerate(contenders.items())), rnd):
             base = '/bench-client/bulk%d-%d' % (index, rnd)
             fresh(base)
             start = time.perf_counter()

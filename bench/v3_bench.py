@@ -8,8 +8,10 @@ Sequential (one thread, one key per request, keep-alive), puts/s and gets/s of
   - python-etcd3 (gRPC over HTTP/2, protobuf messages),
   - a bare http.client keep-alive loop POSTing to the gateway: the JSON body with the
     base64 key (and value) built per request, the answer parsed with json.loads (and the
-    value decoded for a get); nothing else. About the most one Python thread can do over the
-    gateway: the ceiling, not a peer.
+    value decoded for a get); nothing else,
+  - a raw socket loop: the request framed by hand, the answer split off the socket with no
+    checks beyond its Content-Length, then json.loads (and the value decoded for a get). About
+    the least one Python thread can do per request over the gateway: the floor, not a peer.
 
 Bulk (1,000 keys by default, written then read back with one prefix read):
   - pyetcd.etcd: Etcd3Client.put_many (transactions of max_txn_ops=128 puts, pipelined on its
@@ -42,6 +44,8 @@ import http.client
 import json
 import os
 import pstats
+import re
+import socket
 import sys
 import time
 from typing import Callable, Dict, List, Optional, Tuple
@@ -72,6 +76,7 @@ OURS = 'pyetcd.etcd Etcd3Client'
 GW = 'etcd3gw'
 GRPC = 'python-etcd3'
 BARE = 'bare http.client'
+RAW = 'raw socket (floor)'
 
 SeqFunc = Callable[[str, int], None]
 
@@ -194,6 +199,35 @@ def seq_contenders(host: str, port: int) -> Dict[str, Dict[str, SeqFunc]]:
                 raise SystemExit('%s read a wrong value' % BARE)
 
     contenders[BARE] = {'put': bare_put, 'get': bare_get}
+
+    raw = socket.create_connection((host, port), timeout=10)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    framing = 'POST /v3/kv/%s HTTP/1.1\r\nHost: {0}:{1}\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s'
+    framing = framing.format(host, port)
+    length_field = re.compile(rb'\r\nContent-Length: ([0-9]+)', re.I)
+
+    def raw_call(method: str, body: str) -> dict:
+        raw.sendall((framing % (method, len(body), body)).encode('ascii'))
+        data = raw.recv(65536)
+        while b'\r\n\r\n' not in data:
+            data += raw.recv(65536)
+        head, _sep, answer = data.partition(b'\r\n\r\n')
+        length = int(length_field.search(head).group(1))  # etcd frames its small answers by length
+        while len(answer) < length:
+            answer += raw.recv(65536)
+        return json.loads(answer)
+
+    def raw_put(prefix: str, count: int) -> None:
+        for i in range(count):
+            raw_call('put', '{"key":"%s","value":"%s"}' % (b64('%s/k%d' % (prefix, i % SPREAD)), value64))
+
+    def raw_get(prefix: str, count: int) -> None:
+        for i in range(count):
+            answer = raw_call('range', '{"key":"%s"}' % b64('%s/k%d' % (prefix, i % SPREAD)))
+            if base64.b64decode(answer['kvs'][0]['value']) != VALUE.encode():
+                raise SystemExit('%s read a wrong value' % RAW)
+
+    contenders[RAW] = {'put': raw_put, 'get': raw_get}
     return contenders
 
 
@@ -211,10 +245,12 @@ def sequential(host: str, port: int, ops: int, rounds: int) -> Tuple[List[dict],
     times: Dict[tuple, List[float]] = {}
     cpu: Dict[tuple, List[float]] = {}
     server: Dict[tuple, List[float]] = {}
-    for _round in range(rounds):
-        # Interleaved, so a slow phase of the shared machine hits every contender alike.
+    for number in range(rounds):
+        # Interleaved, so a slow phase of the shared machine hits every contender alike, and in
+        # an order that moves on by one each round (benchlib.rotated).
         for op in ('put', 'get'):
-            for name, funcs in contenders.items():
+            for name in benchlib.rotated(list(contenders), number):
+                funcs = contenders[name]
                 started, server_started = time.process_time(), cpu_seconds(etcd_pid)
                 times.setdefault((name, op), []).append(benchlib.timed(lambda f=funcs[op]: f(SEQ_PREFIX, ops)))
                 cpu.setdefault((name, op), []).append(time.process_time() - started)
@@ -305,7 +341,7 @@ def bulk(host: str, port: int, keys: int, rounds: int) -> List[dict]:
     totals: Dict[str, List[float]] = {}
     reads: Dict[str, List[float]] = {}
     for rnd in range(rounds):
-        for index, (name, func) in enumerate(contenders.items()):
+        for index, (name, func) in benchlib.rotated(list(enumerate(contenders.items())), rnd):
             base = '/bench-v3/bulk%d-%d/' % (index, rnd)
             cleaner.delete_prefix(base)
             start = time.perf_counter()
@@ -396,7 +432,7 @@ def main(argv=None) -> int:
 
     # Every ratio is a speed-up: the other's time / Etcd3Client's time (> 1: Etcd3Client is faster).
     ratios: Dict[str, float] = {}
-    for other, label in ((GW, 'etcd3gw'), (GRPC, 'python-etcd3'), (BARE, 'bare http.client')):
+    for other, label in ((GW, 'etcd3gw'), (GRPC, 'python-etcd3'), (BARE, 'bare http.client'), (RAW, 'raw socket')):
         for op in ('put', 'get'):
             if (other, op) in by:
                 ratios['sequential %ss vs %s' % (op, label)] = round(

@@ -213,6 +213,8 @@ class Etcd3Base:
         answered. ``subject`` names what the call is about in errors (a key).
         :raises Etcd3Exception: what etcd answered (see ``_v3/answers.py``).
         """
+        if not self.username:  # no token to fetch or renew
+            return self._post(method, body, write=write, subject=subject, read_timeout=read_timeout)
         return self.authenticated(lambda: self._post(method, body, write=write, subject=subject, read_timeout=read_timeout))
 
     def ensure_token(self) -> Optional[str]:
