@@ -11,7 +11,7 @@ read-and-write attempts, and the plain data the modules return for a node (``nod
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
 # The bytes of keys and values one v3 transaction may carry, and the cutting of operations into
@@ -20,8 +20,6 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import MAX_TXN
 
 # How a value marked sensitive is shown in results, diffs and the invocation.
 HIDDEN = '<hidden>'
-
-T = TypeVar('T')
 
 # Each extra attempt means another writer changed the key between our read and our write;
 # a few are enough to win against occasional writers without spinning on a hot key.
@@ -122,5 +120,3 @@ def diff_side(node: Any, sensitive: bool = False) -> Dict[str, Any]:
     if data is None:
         return {'state': 'absent'}
     return {'state': 'present', 'value': data.get('value'), 'ttl': data.get('ttl')}
-
-

@@ -83,8 +83,8 @@ class LazyHeaders(Mapping):
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.fields.get(name, default)
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
 
     def __contains__(self, name: object) -> bool:
         return name in self.fields
