@@ -2,7 +2,8 @@
 # Copyright (c) pyetcd.etcd contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Reading HTTP/1.1 answers off a socket: :class:`AnswerReader` and :class:`AnswerHeaders`.
+"""Reading HTTP/1.1 answers off a socket: :class:`AnswerReader`, :class:`AnswerHeaders` and
+:class:`LazyHeaders`.
 
 ``http.client.HTTPResponse`` parses the header section with the ``email`` package (a feed
 parser, a policy object and a ``Message`` per answer): on a sequential put to etcd that was
@@ -10,7 +11,10 @@ about 30 microseconds of the client's 180, more than the client's own work on th
 etcd's answers are simple (Go's ``net/http``: a status line, a handful of canonical header
 lines, then a body framed by ``Content-Length`` or chunked), so this reader splits the header
 section itself and reads the body by its framing, keeping the bytes that follow an answer
-for the next one (pipelining).
+for the next one (pipelining). A header section written the way Go writes it is only searched
+for the three fields that frame the body; its fields are split when someone first looks at them
+(:class:`LazyHeaders`: the v2 client does for every answer, the v3 client never does). Any other
+header section is split and checked line by line (:func:`parse_head`).
 
 Failures are raised as ``http.client`` raises them, so that ``failures.classify`` and the
 stale keep-alive check read them as before: no byte at all is
