@@ -127,7 +127,7 @@ def test_header_section_without_end_is_refused():
 
 def test_too_many_header_lines():
     with pytest.raises(http.client.HTTPException, match='more than 100 headers'):
-        parse_head(b'HTTP/1.1 200 OK' + b'\r\nX: y' * 101)
+        parse_head('HTTP/1.1 200 OK' + '\r\nX: y' * 101)
 
 
 def test_started_says_whether_the_header_section_had_arrived():

@@ -51,10 +51,10 @@ class AnswerHeaders(dict):
         return None
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        if dict.__contains__(self, name):
-            return dict.__getitem__(self, name)
-        found = self._find(name)
-        return default if found is None else found[1]
+        try:
+            return self[name]
+        except KeyError:
+            return default
 
     def __getitem__(self, name: str) -> Any:
         if dict.__contains__(self, name):
@@ -81,7 +81,7 @@ class LazyHeaders(Mapping):
     @property
     def fields(self) -> AnswerHeaders:
         if self._fields is None:
-            self._fields = parse_head(self._text.encode('latin-1'))[2]
+            self._fields = parse_head(self._text)[2]
         return self._fields
 
     def __getitem__(self, name: str) -> Any:
@@ -135,14 +135,13 @@ def _tokens(value: Optional[str]) -> list:
     return [token.strip().lower() for token in value.split(',')] if value else []
 
 
-def parse_head(head: bytes) -> Tuple[str, int, AnswerHeaders]:
-    """``(version, status, headers)`` of a header section (the status line and the field
-    lines, without the blank line that ends it).
+def parse_head(text: str) -> Tuple[str, int, AnswerHeaders]:
+    """``(version, status, headers)`` of a header section decoded as Latin-1 (the status line
+    and the field lines, without the blank line that ends it).
 
     :raises http.client.BadStatusLine: the first line is not an HTTP status line.
     :raises http.client.HTTPException: too many or malformed field lines.
     """
-    text = head.decode('latin-1')
     lines = text.split('\r\n') if '\r\n' in text else text.split('\n')
     status_line = lines[0]
     version, _sep, rest = status_line.partition(' ')
@@ -282,17 +281,19 @@ class AnswerReader:
         Informational answers (``100 Continue``) are skipped."""
         self.started = False
         while True:
-            head = self._head()
+            text = self._head().decode('latin-1')
             self.started = True
-            text = head.decode('latin-1')
             framing = _framing(text) if _WELL_FORMED.fullmatch(text) and len(text) <= MAX_LINE else None
             if framing is not None:
                 version, status = text[:8], int(text[9:12])
                 headers: Union[LazyHeaders, AnswerHeaders] = LazyHeaders(text)
             else:
-                version, status, headers = parse_head(head)
-                framing = {name: headers.get(name) for name in ('content-length', 'transfer-encoding', 'connection')
-                           if headers.get(name) is not None}
+                version, status, headers = parse_head(text)
+                framing = {}
+                for name in ('content-length', 'transfer-encoding', 'connection'):
+                    value = headers.get(name)
+                    if value is not None:
+                        framing[name] = value
             if not 100 <= status < 200 or status == 101:
                 break
         connection = _tokens(framing.get('connection'))
