@@ -141,7 +141,7 @@ class IdleConnections:
 def head_lines(host: str, headers: Dict[str, str]) -> bytes:
     """The encoded header lines every request to ``host`` carries: ``Host`` first, then
     ``headers`` less those framed per request (Content-Length), ending with
-    ``Accept-Encoding: identity``: answers are parsed by ``http.client``, which does not
+    ``Accept-Encoding: identity``: answers are read by ``http1.AnswerReader``, which does not
     decompress."""
     lines = ['Host: %s\r\n' % host]
     lines.extend('%s: %s\r\n' % (name, value) for name, value in headers.items()

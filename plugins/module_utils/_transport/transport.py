@@ -72,7 +72,7 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import (
 FORM = 'application/x-www-form-urlencoded'
 JSON = 'application/json'
 # The headers every request carries. No Accept, no Connection (HTTP/1.1 keeps alive anyway):
-# the gateway would pass them on as gRPC metadata. identity: http.client does not decompress.
+# the gateway would pass them on as gRPC metadata. identity: the answer reader does not decompress.
 BASE_HEADERS = {'User-Agent': 'pyetcd.etcd', 'Accept-Encoding': 'identity'}
 
 
