@@ -14,9 +14,6 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import EtcdKeyNotFound
-# The bytes of keys and values one v3 transaction may carry, and the cutting of operations into
-# transactions bounded by it and by max_txn_ops: the client's own, so put_many and the modules agree.
-from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import MAX_TXN_BYTES, chunks  # noqa: F401  pylint: disable=unused-import
 
 # How a value marked sensitive is shown in results, diffs and the invocation.
 HIDDEN = '<hidden>'

@@ -37,8 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import MAX_TXN_BYTES, StateError
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks as common_chunks
+from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import StateError
 from ansible_collections.pyetcd.etcd.plugins.module_utils._state.dir import (
     DirOutcome, DirWriteError, present_only_options,
 )
@@ -406,7 +405,7 @@ class PrefixStore:
         ``max_txn_ops``, and its keys and values within the request size etcd accepts."""
         guarded = sum(1 for op in plan.operations if op.action == DELETE or (op.action == SET and not op.create))
         return (len(plan.operations) <= self.max_txn_ops and 1 + guarded <= self.max_txn_ops
-                and sum(_cost(op) for op in plan.operations) <= MAX_TXN_BYTES)
+                and sum(_cost(op) for op in plan.operations) <= txn.MAX_TXN_BYTES)
 
     def _one_txn(self, plan: PrefixPlan, lease_id: Optional[int]) -> Tuple[int, int]:
         prefix, revision = plan.prefix, plan.read.revision
@@ -440,7 +439,7 @@ class PrefixStore:
         return len(plan.operations), answer.header.revision
 
     def _chunked(self, plan: PrefixPlan, lease_id: Optional[int], concurrency: int) -> Tuple[int, int]:
-        chunks = common_chunks(plan.operations, self.max_txn_ops, _cost)
+        chunks = txn.chunks(plan.operations, self.max_txn_ops, _cost)
         bodies = []
         for chunk in chunks:
             subject = chunk[0].key if len(chunk) == 1 else '%s (and %d more keys)' % (chunk[0].key, len(chunk) - 1)

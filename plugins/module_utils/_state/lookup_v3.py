@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3 import txn
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.codec import display, encode
 from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.result import Event, KeyValue, RangeResult
@@ -97,11 +96,11 @@ def describe_terms(terms: Sequence[str]) -> str:
 
 
 def batches(keys: Sequence[str], max_ops: int) -> List[List[int]]:
-    """Positions of ``keys`` in transactions of at most ``max_ops`` ranges (``common.chunks``)."""
+    """Positions of ``keys`` in transactions of at most ``max_ops`` ranges (``_v3.txn.chunks``)."""
     def cost(position: int) -> int:
         # base64 of the key (and of a range end as long) plus the JSON around them.
         return 2 * (len(keys[position].encode('utf-8')) * 4 // 3 + 4) + 80
-    return chunks(range(len(keys)), max_ops, cost)
+    return txn.chunks(range(len(keys)), max_ops, cost)
 
 
 class V3Reader:

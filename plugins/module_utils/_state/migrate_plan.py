@@ -20,7 +20,7 @@ Rules, each applied to one v2 key (a leaf; v2 directories have no v3 equivalent)
 * a directory with nothing under it is an **empty directory**: reported, nothing to copy.
 
 Writes are cut into transactions of at most ``max_txn_ops`` operations and about
-``common.MAX_TXN_BYTES`` of keys and values (:func:`chunks`), under etcd's default request limit
+``_v3.txn.MAX_TXN_BYTES`` of keys and values (:func:`chunks`), under etcd's default request limit
 of 1.5 MiB; a single larger key goes alone.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
-from ansible_collections.pyetcd.etcd.plugins.module_utils._state.common import chunks as common_chunks
+from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import chunks as txn_chunks
 
 CREATE = 'create'
 OVERWRITE = 'overwrite'
@@ -153,9 +153,9 @@ def lease_groups(steps: Iterable[Step]) -> Dict[int, List[Step]]:
 
 
 def chunks(items: Sequence[T], max_ops: int, size: Callable[[T], int]) -> List[List[T]]:
-    """Cut ``items`` into transactions (``common.chunks``), each item costing its ``size`` plus
+    """Cut ``items`` into transactions (``_v3.txn.chunks``), each item costing its ``size`` plus
     :data:`OP_OVERHEAD`."""
-    return common_chunks(items, max_ops, lambda item: size(item) + OP_OVERHEAD)
+    return txn_chunks(items, max_ops, lambda item: size(item) + OP_OVERHEAD)
 
 
 def write_size(step: Step) -> int:

@@ -41,9 +41,9 @@ from ansible_collections.pyetcd.etcd.plugins.module_utils._v3.txn import (
 from ansible_collections.pyetcd.etcd.plugins.module_utils.exceptions import ClientException, EtcdUnauthenticated
 
 Bytes = Union[str, bytes]
-# sort=... of get_prefix: python-etcd3's names for what to sort by.
 # Bytes of protobuf framing around one put in a transaction (field tags and lengths).
 _PUT_FRAMING = 16
+# sort=... of get_prefix: python-etcd3's names for what to sort by.
 _SORT_TARGETS = {'key': 'KEY', 'version': 'VERSION', 'create': 'CREATE', 'mod': 'MOD', 'value': 'VALUE'}
 
 
@@ -182,11 +182,12 @@ class KVMixin:
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ClientException('put_many items must be (key, value) pairs, got %r' % (pair,))
             key = check_key(pair[0])
+            name = display(key)
             if key in seen:
-                raise ClientException('got key %s twice in one put_many' % display(key))
+                raise ClientException('got key %s twice in one put_many' % name)
             seen.add(key)
-            value = to_bytes(pair[1], 'value of %s' % display(key)) if pair[1] is not None else pair[1]
-            ops.append((display(key), put_op(key, value, lease_id), len(key) + len(value or b'') + _PUT_FRAMING))
+            value = to_bytes(pair[1], 'value of %s' % name) if pair[1] is not None else pair[1]
+            ops.append((name, put_op(key, value, lease_id), len(key) + len(value or b'') + _PUT_FRAMING))
         bodies = []
         for chunk in chunks(ops, self.max_txn_ops, lambda op: op[2]):
             subject = chunk[0][0] if len(chunk) == 1 else '%s (and %d more keys)' % (chunk[0][0], len(chunk) - 1)

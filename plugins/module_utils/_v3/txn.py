@@ -324,11 +324,6 @@ def parse_txn(answer: Any) -> TxnResult:
     return TxnResult(ResponseHeader.from_json(answer.get('header')), bool(answer.get('succeeded', False)), tuple(parsed))
 
 
-__all__ = ['compare', 'compare_value', 'compare_version', 'compare_create', 'compare_mod', 'compare_lease',
-           'range_request', 'put_request', 'delete_request', 'txn_request', 'get_op', 'put_op', 'delete_op', 'txn_op',
-           'Txn', 'parse_txn', 'OPERATORS', 'TARGET_FIELDS', 'SORT_ORDERS', 'SORT_TARGETS']
-
-
 def chunks(items: Iterable[T], max_ops: int, cost: Callable[[T], int], max_bytes: int = MAX_TXN_BYTES) -> List[List[T]]:
     """Cut ``items`` into runs of at most ``max_ops`` items whose ``cost`` (bytes in the request)
     adds up to at most ``max_bytes`` (an item costing more goes alone), keeping their order: the
@@ -346,3 +341,8 @@ def chunks(items: Iterable[T], max_ops: int, cost: Callable[[T], int], max_bytes
     if current:
         out.append(current)
     return out
+
+
+__all__ = ['compare', 'compare_value', 'compare_version', 'compare_create', 'compare_mod', 'compare_lease',
+           'range_request', 'put_request', 'delete_request', 'txn_request', 'get_op', 'put_op', 'delete_op', 'txn_op',
+           'Txn', 'parse_txn', 'OPERATORS', 'TARGET_FIELDS', 'SORT_ORDERS', 'SORT_TARGETS']
