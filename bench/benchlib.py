@@ -109,7 +109,7 @@ def rotated(items: List[T], number: int) -> List[T]:
     if not items:
         return []
     shift = number % len(items)
-    return list(items[shift:]) + list(items[:shift])
+    return items[shift:] + items[:shift]
 
 
 def best_of(rounds: List[float]) -> float:
